@@ -1,0 +1,24 @@
+package main
+
+import (
+	"os"
+
+	"github.com/google/subcommands"
+	"gvisor.dev/gvisor/runsc/cli/maincli"
+)
+
+// athenaGroup is the help group of AthenaOS's own subcommands.
+const athenaGroup = "athena"
+
+func main() {
+	if wantsVersion(os.Args[1:]) {
+		printVersion(os.Stdout)
+		os.Exit(0)
+	}
+	// maincli.Main runs subcommands.DefaultCommander for any subcommand it
+	// does not know itself, so commands registered here are reachable with
+	// the same global flags as runsc's own.
+	subcommands.Register(new(dockerInstall), athenaGroup)
+	subcommands.Register(new(dockerUninstall), athenaGroup)
+	maincli.Main()
+}
