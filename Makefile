@@ -19,7 +19,7 @@ GO        ?= go
 GOFLAGS_BUILD := -trimpath -ldflags "-X main.athenaVersion=$(VERSION)"
 TEST_TIMEOUT ?= 45m
 
-.PHONY: all build install uninstall images test unit integration check clean go-check deps dockerd
+.PHONY: all build install install-baseline uninstall images test unit integration check clean go-check deps dockerd
 
 all: build
 
@@ -45,10 +45,20 @@ install: deps build
 	@docker info --format '{{json .Runtimes}}' | grep -q '"$(RUNTIME)"' || { echo "install: dockerd does not list runtime $(RUNTIME) after reload" >&2; exit 1; }
 	@echo "install: runtime '$(RUNTIME)' ready: docker run --rm --runtime=$(RUNTIME) athena-test/busybox echo hello"
 
+# The plain gVisor runsc built from the same gVisor version, registered as
+# runtime "runsc-baseline": the reference every comparison needs.
+install-baseline: deps build
+	install -D -m 0755 bin/runsc-baseline $(DESTBIN)/runsc-baseline
+	bin/runsc-athena docker-install --runtime=runsc-baseline --path=$(DESTBIN)/runsc-baseline
+	scripts/dockerd.sh reload
+
 uninstall:
-	@if [ -x $(DESTBIN)/runsc-athena ]; then $(DESTBIN)/runsc-athena docker-uninstall --runtime=$(RUNTIME); fi
+	@for rt in $(RUNTIME) runsc-baseline; do \
+		if [ -x $(DESTBIN)/runsc-athena ]; then $(DESTBIN)/runsc-athena docker-uninstall --runtime=$$rt; \
+		elif [ -x bin/runsc-athena ]; then bin/runsc-athena docker-uninstall --runtime=$$rt; fi; \
+	done
 	@if pgrep -x dockerd >/dev/null; then scripts/dockerd.sh reload; fi
-	rm -f $(DESTBIN)/runsc-athena
+	rm -f $(DESTBIN)/runsc-athena $(DESTBIN)/runsc-baseline
 
 images: dockerd
 	scripts/images.sh
