@@ -39,8 +39,10 @@ type dockerInstall struct {
 	path string
 }
 
-func (*dockerInstall) Name() string     { return "docker-install" }
-func (*dockerInstall) Synopsis() string { return "register runsc-athena as a Docker runtime (merges into daemon.json)" }
+func (*dockerInstall) Name() string { return "docker-install" }
+func (*dockerInstall) Synopsis() string {
+	return "register runsc-athena as a Docker runtime (merges into daemon.json)"
+}
 func (*dockerInstall) Usage() string {
 	return `docker-install [flags] [-- runtime args...]
 

@@ -11,7 +11,11 @@ import (
 const athenaGroup = "athena"
 
 func main() {
-	if wantsVersion(os.Args[1:]) {
+	wantVersion, err := parseGlobalFlags(os.Args[1:])
+	switch {
+	case err != nil:
+		reportGlobalFlagError(os.Args[1:], err)
+	case wantVersion:
 		printVersion(os.Stdout)
 		os.Exit(0)
 	}

@@ -44,7 +44,8 @@ athena:x:1000:
 nogroup:x:65534:
 G
 chown 1000:1000 "$root/home/athena"
-echo "hosts: files dns" >"$root/etc/nsswitch.conf"
+# No /etc/nsswitch.conf: static glibc busybox would try to dlopen NSS
+# modules for it and crash (wget, nslookup).
 
 tar -C "$root" --numeric-owner -cf - . |
 	docker import \
