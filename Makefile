@@ -4,7 +4,9 @@
 #   make install      install deps, binary, register runtime "athena" in Docker
 #   make uninstall    undo what install added (binary, daemon.json entry)
 #   make images       import the test images into Docker
-#   make test         unit tests + integration tests in real containers
+#   make test         unit tests + integration tests + quick conformance subset
+#   make conformance  full conformance suites, regenerates docs/compat.md
+#   make bench        side-by-side benchmarks (bench-quick: a short run)
 #   make check        vet, checklocks, gofmt, import rules
 
 SHELL := /bin/bash
@@ -19,7 +21,7 @@ GO        ?= go
 GOFLAGS_BUILD := -trimpath -ldflags "-X main.athenaVersion=$(VERSION)"
 TEST_TIMEOUT ?= 45m
 
-.PHONY: all build install install-baseline uninstall images test unit integration check clean go-check deps dockerd
+.PHONY: all build install install-baseline uninstall images test unit integration conformance check clean go-check deps dockerd
 
 all: build
 
@@ -69,7 +71,19 @@ unit: check
 integration: install images
 	ATHENA_INTEGRATION=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./tests/integration/... 2>&1 | tee /tmp/athena-integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
-test: unit integration
+# make test gates on the quick conformance subset too: those cases must stay
+# identical to native Linux under athena.
+test: unit integration conformance-quick
+
+# The full differential suites (runc vs plain gVisor vs athena), then
+# docs/compat.md from all their results. About 15 minutes.
+conformance: conformance-syscalls conformance-gostd conformance-oci
+	$(GO) run ./tests/conformance/cmd/compatreport
+
+include tests/conformance/conformance.mk
+include tests/gosuite/gosuite.mk
+include tests/ocivalidation/ocivalidation.mk
+include bench/bench.mk
 
 # checklocks is gVisor's lock analyzer, built from the gVisor module we
 # depend on (see shared/STYLE.md, convention 9).

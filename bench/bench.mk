@@ -1,0 +1,45 @@
+# Side-by-side benchmarks: runc vs runsc-baseline vs athena. Included by the
+# top-level Makefile (which defines install, install-baseline, images and GO).
+#
+#   make bench          full run (5 repetitions, ~30-40 min on 2 cores)
+#   make bench-quick    1-2 repetitions, small sizes, a subset (~5 min)
+#   make images-debian  build the athena-test/debian image (debootstrap)
+#   make bench-bin      build the static C micro-benchmarks into bench/bin
+#
+# Both bench targets write bench/results/<date>-<mode>.json, latest.json,
+# docs/benchmarks.md and docs/benchmarks.png. Extra driver flags go in
+# BENCH_FLAGS, e.g. make bench BENCH_FLAGS='-reps 3'. Re-render the docs
+# from a stored run without measuring:
+#   go run ./bench/cmd/bench -render bench/results/latest.json
+
+GO          ?= go
+BENCH_CC    ?= gcc
+BENCH_CFLAGS ?= -O2 -static -Wall -Wextra
+BENCH_FLAGS ?=
+BENCH_PROGS := syscall pagefault forkexec nop
+BENCH_BINS  := $(addprefix bench/bin/,$(BENCH_PROGS))
+
+.PHONY: bench bench-quick bench-bin bench-deps images-debian
+
+# Host tools: debootstrap builds the image; iperf3 and redis-benchmark are
+# the host side of the network and redis benchmarks; gcc and libc6-dev
+# (for the static libc) build the micro-benchmarks.
+bench-deps:
+	scripts/deps.sh debootstrap iperf3 redis-tools gcc libc6-dev
+
+images-debian: dockerd bench-deps
+	bench/images-debian.sh
+
+bench-bin: bench-deps $(BENCH_BINS)
+
+# Static, so the same binaries run in any image (busybox has no libc) and
+# no dynamic loader is timed.
+bench/bin/%: bench/src/%.c bench/src/common.h
+	@mkdir -p bench/bin
+	$(BENCH_CC) $(BENCH_CFLAGS) -o $@ $<
+
+bench: install install-baseline images images-debian bench-bin
+	$(GO) run ./bench/cmd/bench -command 'make bench' $(BENCH_FLAGS)
+
+bench-quick: install install-baseline images images-debian bench-bin
+	$(GO) run ./bench/cmd/bench -quick -command 'make bench-quick' $(BENCH_FLAGS)

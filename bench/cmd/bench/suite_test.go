@@ -1,0 +1,62 @@
+package main
+
+import (
+	"reflect"
+	"sort"
+	"testing"
+)
+
+// The suite's shape is checked here, never its timings.
+func TestJobsWellFormed(t *testing.T) {
+	for _, s := range []sizes{quickSizes, fullSizes} {
+		seen := map[string]bool{}
+		for _, j := range jobs(s) {
+			if j.run == nil || len(j.metrics) == 0 {
+				t.Fatalf("job %+v has no run func or metrics", j.metrics)
+			}
+			for _, m := range j.metrics {
+				if seen[m.Name] {
+					t.Errorf("metric %s defined twice", m.Name)
+				}
+				seen[m.Name] = true
+				if m.Unit == "" || m.Desc == "" || m.Group == "" {
+					t.Errorf("metric %s lacks unit, description or group", m.Name)
+				}
+			}
+		}
+	}
+}
+
+func TestQuickSubsetHasHeadlines(t *testing.T) {
+	quick := map[string]bool{}
+	for _, j := range jobs(quickSizes) {
+		if j.quick {
+			for _, m := range j.metrics {
+				quick[m.Name] = true
+			}
+		}
+	}
+	for _, name := range []string{"syscall_getppid", "syscall_read", "fork_exec_wait", "start_busybox",
+		"iperf3_loopback", "iperf3_host_to_container", "redis_get", "mem_idle_anon"} {
+		if !quick[name] {
+			t.Errorf("-quick lacks %s", name)
+		}
+	}
+}
+
+func TestDescendants(t *testing.T) {
+	tree := map[int]proc{
+		1:  {"init", 0},
+		10: {"containerd-shim", 1},
+		11: {"exe", 10}, // sandbox
+		12: {"exe", 10}, // gofer
+		13: {"exe", 11}, // stub
+		20: {"containerd-shim", 1},
+		21: {"sleep", 20},
+	}
+	got := descendants(tree, 10)
+	sort.Ints(got)
+	if want := []int{10, 11, 12, 13}; !reflect.DeepEqual(got, want) {
+		t.Errorf("descendants = %v, want %v", got, want)
+	}
+}

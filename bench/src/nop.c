@@ -1,0 +1,5 @@
+/* nop: the smallest static program, exec'd by forkexec. */
+int main(void)
+{
+	return 0;
+}
