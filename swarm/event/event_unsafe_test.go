@@ -1,0 +1,27 @@
+package event
+
+import (
+	"reflect"
+	"testing"
+	"unsafe"
+)
+
+// TestEventIsSmallAndFlat guards the two properties the rings rely on.
+func TestEventIsSmallAndFlat(t *testing.T) {
+	if size := unsafe.Sizeof(Event{}); size > 96 {
+		t.Errorf("Event is %d bytes; keep it at most 96 (it is copied on the hot path)", size)
+	}
+	typ := reflect.TypeOf(Event{})
+	for i := 0; i < typ.NumField(); i++ {
+		switch typ.Field(i).Type.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Map, reflect.String, reflect.Interface, reflect.Func, reflect.Chan:
+			t.Errorf("field %s holds a pointer; events must be pointer-free", typ.Field(i).Name)
+		}
+	}
+}
+
+func TestKindString(t *testing.T) {
+	if KindSyscall.String() != "syscall" || Kind(200).String() != "unknown" {
+		t.Error("kind names")
+	}
+}

@@ -1,0 +1,146 @@
+// Package ring is the bus from the hot paths to the agents: a bounded,
+// lock-free, multi-producer single-consumer ring of event.Event.
+//
+// Producers are the application's task goroutines inside the sentry; they
+// must never wait for an agent. So TryPush never blocks and never allocates:
+// when the ring is full the event is dropped and counted, and the app runs
+// on under the verdicts already published. The single consumer (one agent
+// driver goroutine per ring) drains in batches.
+//
+// The algorithm is Dmitry Vyukov's bounded queue: every slot carries a
+// sequence number that says whether it is free for the producer of position
+// p (seq == p) or holds the event of position p for the consumer
+// (seq == p+1). Producers claim a position with one compare-and-swap on
+// the tail; the slot's sequence store publishes the event.
+//
+// Imports: the standard library and swarm/event.
+package ring
+
+import (
+	"errors"
+	"sync/atomic"
+
+	"github.com/athenaos/athena/swarm/event"
+)
+
+// cacheLine pads the producer and consumer counters apart, so producers
+// bumping the tail do not invalidate the consumer's head line and vice
+// versa.
+const cacheLine = 64
+
+type slot struct {
+	seq atomic.Uint64
+	ev  event.Event
+}
+
+// Ring is a bounded MPSC queue of events. The zero value is not usable; call
+// New.
+type Ring struct {
+	_ [cacheLine]byte
+	// tail is the next position producers claim. Only producers write it
+	// (by CAS).
+	tail atomic.Uint64
+	_    [cacheLine - 8]byte
+	// head is the next position the consumer reads. Only the consumer
+	// writes it.
+	head atomic.Uint64
+	_    [cacheLine - 8]byte
+	// dropped counts events refused because the ring was full.
+	dropped atomic.Uint64
+	_       [cacheLine - 8]byte
+	mask    uint64
+	slots   []slot
+}
+
+// ErrSize is returned by New for a capacity that is not a power of two
+// between 2 and 1<<24.
+var ErrSize = errors.New("ring capacity must be a power of two between 2 and 16777216")
+
+// New returns a ring holding up to capacity events.
+func New(capacity int) (*Ring, error) {
+	if capacity < 2 || capacity > 1<<24 || capacity&(capacity-1) != 0 {
+		return nil, ErrSize
+	}
+	r := &Ring{mask: uint64(capacity - 1), slots: make([]slot, capacity)}
+	for i := range r.slots {
+		r.slots[i].seq.Store(uint64(i))
+	}
+	return r, nil
+}
+
+// Cap returns the ring's capacity.
+func (r *Ring) Cap() int { return len(r.slots) }
+
+// TryPush copies *e into the ring, or drops it and counts the drop when the
+// ring is full. It never blocks, takes no lock and does not allocate: it is
+// safe on the syscall hot path. Any number of goroutines may push at once.
+func (r *Ring) TryPush(e *event.Event) bool {
+	pos := r.tail.Load()
+	for {
+		s := &r.slots[pos&r.mask]
+		seq := s.seq.Load()
+		switch diff := int64(seq - pos); {
+		case diff == 0:
+			// The slot is free for position pos: claim it.
+			if r.tail.CompareAndSwap(pos, pos+1) {
+				s.ev = *e
+				s.seq.Store(pos + 1) // publish to the consumer
+				return true
+			}
+			pos = r.tail.Load()
+		case diff < 0:
+			// The slot still holds an event from one lap ago: full.
+			r.dropped.Add(1)
+			return false
+		default:
+			// Another producer claimed pos first; catch up.
+			pos = r.tail.Load()
+		}
+	}
+}
+
+// Pop moves the oldest event into *e and reports whether there was one.
+//
+// Preconditions: only one goroutine consumes a ring.
+func (r *Ring) Pop(e *event.Event) bool {
+	pos := r.head.Load()
+	s := &r.slots[pos&r.mask]
+	if s.seq.Load() != pos+1 {
+		// Empty, or the producer of pos has claimed but not yet published
+		// its slot: either way nothing is ready in order.
+		return false
+	}
+	*e = s.ev
+	s.seq.Store(pos + r.mask + 1) // free the slot for the next lap
+	r.head.Store(pos + 1)
+	return true
+}
+
+// Drain pops up to len(buf) events into buf and returns how many. Batching
+// amortizes the consumer's cache misses on the shared counters.
+//
+// Preconditions: only one goroutine consumes a ring.
+func (r *Ring) Drain(buf []event.Event) int {
+	n := 0
+	for n < len(buf) && r.Pop(&buf[n]) {
+		n++
+	}
+	return n
+}
+
+// Stats is a snapshot of a ring's counters.
+type Stats struct {
+	Capacity int
+	// Pushed counts events accepted since creation.
+	Pushed uint64
+	// Popped counts events consumed since creation.
+	Popped uint64
+	// Dropped counts events refused because the ring was full.
+	Dropped uint64
+}
+
+// Stats returns the ring's counters. Pushed is read from the tail, so it may
+// include a push whose event is not yet published.
+func (r *Ring) Stats() Stats {
+	return Stats{Capacity: len(r.slots), Pushed: r.tail.Load(), Popped: r.head.Load(), Dropped: r.dropped.Load()}
+}
