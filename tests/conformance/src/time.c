@@ -187,7 +187,8 @@ static void g_sleep(void)
 	/* clock_nanosleep reports errors as its return value: use the syscall. */
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	struct timespec past = {now.tv_sec - 1, 0};
+	/* Not now-1s: a sandbox's CLOCK_MONOTONIC starts near 0 at boot. */
+	struct timespec past = {0, 1};
 	t0 = now_ns(CLOCK_MONOTONIC);
 	T("clock_nanosleep.abstime_past", syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, &past, NULL));
 	CASE("clock_nanosleep.abstime_past_immediate", "%d", now_ns(CLOCK_MONOTONIC) - t0 < 1000000000);
@@ -289,7 +290,9 @@ static void g_timers(void)
 	sigprocmask(SIG_UNBLOCK, &m, NULL);
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	its = (struct itimerspec){{0, 0}, {now.tv_sec - 1, 0}};
+	/* 1ns past the clock's zero: always in the past. now-1s is not: a
+	 * sandbox's CLOCK_MONOTONIC starts near 0 when it boots. */
+	its = (struct itimerspec){{0, 0}, {0, 1}};
 	hits = 0;
 	T("timer_settime.abstime_past", timer_settime(tid, TIMER_ABSTIME, &its, NULL));
 	sleep_ms(20);
