@@ -67,7 +67,13 @@ func globalFlagSet() *flag.FlagSet {
 	config.RegisterFlags(fs)
 	// Flags that runsc's cli package defines on the global flag set.
 	flag.CommandLine.VisitAll(func(f *flag.Flag) {
-		if fs.Lookup(f.Name) == nil {
+		switch {
+		case fs.Lookup(f.Name) != nil:
+		case strings.HasPrefix(f.Name, "athena-"):
+			// AthenaOS's own flags are needed before runsc runs (to
+			// resolve a policy at create), so this parse sets them.
+			fs.Var(f.Value, f.Name, f.Usage)
+		default:
 			fs.Var(discardValue{f.Value}, f.Name, f.Usage)
 		}
 	})
@@ -94,7 +100,13 @@ func isBoolFlag(fs *flag.FlagSet, name string) bool {
 // (JSON lines, as runc writes them): without this, Docker shows only
 // "unable to retrieve OCI runtime error". So the error goes to both.
 func reportGlobalFlagError(args []string, err error) {
-	msg := fmt.Sprintf("runsc-athena: invalid global flag: %v (see \"runsc-athena flags\")", err)
+	reportEarlyError(args, fmt.Sprintf("invalid global flag: %v (see \"runsc-athena flags\")", err))
+}
+
+// reportEarlyError reports an error found before runsc runs (a bad flag, a
+// bad policy) on stderr and in the --log file, and exits 1.
+func reportEarlyError(args []string, text string) {
+	msg := "runsc-athena: " + text
 	fmt.Fprintln(os.Stderr, msg)
 	logPath, logFormat := logTarget(args)
 	if logPath != "" {

@@ -19,6 +19,16 @@ func main() {
 		printVersion(os.Stdout)
 		os.Exit(0)
 	}
+	switch cmd, args := subcommand(os.Args[1:]); cmd {
+	case "create", "run":
+		prepareCreate(args)
+	case "delete":
+		if _, id := bundleAndID(args); id != "" {
+			os.Remove(policyPath(id))
+		}
+	case "boot":
+		startSwarm(args)
+	}
 	// maincli.Main runs subcommands.DefaultCommander for any subcommand it
 	// does not know itself, so commands registered here are reachable with
 	// the same global flags as runsc's own.

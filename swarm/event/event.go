@@ -39,8 +39,11 @@ func (k Kind) String() string {
 //
 // Keep it small and pointer-free: it is copied into and out of rings.
 type Event struct {
-	// Time is the monotonic time of the event in nanoseconds.
+	// Time is the time of the event in nanoseconds since the Unix epoch.
 	Time int64
+	// Verdict is the gate's packed verdict for the call
+	// (syscalls.Verdict).
+	Verdict uint64
 	// Container is the gate's slot number for the task's container.
 	Container uint32
 	// PID and TID are the thread group and thread IDs in the container's
@@ -48,8 +51,6 @@ type Event struct {
 	PID, TID int32
 	// Sysno is the system call number (KindSyscall).
 	Sysno uint32
-	// Verdict is the gate's packed verdict for the call.
-	Verdict uint32
 	// Kind says which path produced the event.
 	Kind Kind
 	_    [7]byte

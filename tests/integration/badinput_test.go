@@ -32,22 +32,30 @@ func reloadDockerd(t *testing.T, runtime string, present bool) {
 	})
 }
 
+// registerRuntime adds a Docker runtime running runsc-athena with extra
+// runtime arguments, reloads dockerd, and removes it when the test ends.
+func registerRuntime(t *testing.T, name string, runtimeArgs ...string) {
+	t.Helper()
+	state := filepath.Join(t.TempDir(), "state.json")
+	bin := athenaBinary(t)
+	args := append([]string{"docker-install", "--runtime=" + name, "--state-file=" + state, "--"}, runtimeArgs...)
+	if r := runCmd(t, "", bin, args...); r.code != 0 {
+		t.Fatalf("registering %s: %v", name, r)
+	}
+	t.Cleanup(func() {
+		exec.Command(bin, "docker-uninstall", "--runtime="+name, "--state-file="+state).Run()
+		reloadDockerd(t, name, false)
+	})
+	reloadDockerd(t, name, true)
+}
+
 // TestUnknownRuntimeFlag registers a runtime whose daemon.json entry passes
 // a flag runsc-athena does not know: docker run must fail with an error that
 // names the flag, and leave no container or process behind.
 func TestUnknownRuntimeFlag(t *testing.T) {
 	requireIntegration(t)
 	const rt = "athena-it-badflag"
-	state := filepath.Join(t.TempDir(), "state.json")
-	bin := athenaBinary(t)
-	if r := runCmd(t, "", bin, "docker-install", "--runtime="+rt, "--state-file="+state, "--", "--no-such-flag=1"); r.code != 0 {
-		t.Fatalf("registering %s: %v", rt, r)
-	}
-	t.Cleanup(func() {
-		exec.Command(bin, "docker-uninstall", "--runtime="+rt, "--state-file="+state).Run()
-		reloadDockerd(t, rt, false)
-	})
-	reloadDockerd(t, rt, true)
+	registerRuntime(t, rt, "--no-such-flag=1")
 
 	name := uniqueName("badflag")
 	r := docker(t, "run", "--rm", "--name", name, "--runtime="+rt, busybox, "echo", "must-not-run")

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/athenaos/athena/swarm/policy"
+	"github.com/athenaos/athena/syscalls"
+)
+
+// How a container gets its policy (docs/policy.md, "Choosing a policy"):
+//
+//  1. the runtime flags --athena-policy=FILE and --athena-mode=MODE, set by
+//     the operator in daemon.json's runtimeArgs (so one Docker can offer
+//     "athena" and "athena-strict");
+//  2. otherwise the OCI annotations dev.athena.policy (a policy file on the
+//     host) and dev.athena.mode, set by the container manager (containerd,
+//     CRI);
+//  3. otherwise the built-in default policy, in enforce mode.
+//
+// When the operator set either flag, annotations are ignored: a container
+// must not be able to swap or weaken the operator's choice. Nothing inside
+// the image is consulted at all.
+const (
+	annotationPolicy = "dev.athena.policy"
+	annotationMode   = "dev.athena.mode"
+	// policyDir holds the resolved policy of each container, written by the
+	// host side at create and read by the sandbox at boot (before it
+	// chroots). Only root can write it.
+	policyDir = "/run/athena/policy"
+)
+
+var (
+	policyFlag = flag.String("athena-policy", "", "AthenaOS policy file for the containers this runtime creates (default: annotation "+annotationPolicy+", else the built-in default policy)")
+	modeFlag   = flag.String("athena-mode", "", "AthenaOS policy mode: learn, observe or enforce (default: annotation "+annotationMode+", else the policy's own mode)")
+)
+
+// policyPath is where the sandbox of container id finds its policy.
+func policyPath(id string) string {
+	return filepath.Join(policyDir, filepath.Base(id)+".yaml")
+}
+
+// resolvePolicy picks, loads and checks the policy for a container about to
+// be created from bundle. Errors name the policy file and line.
+func resolvePolicy(bundle string) (*policy.Policy, error) {
+	path, mode, source := *policyFlag, *modeFlag, "runtime flag --athena-policy"
+	if path == "" && mode == "" {
+		spec, err := readSpec(bundle)
+		if err != nil {
+			// gVisor reports a missing or bad config.json itself, with
+			// its own wording; do not second-guess it here.
+			return nil, nil
+		}
+		path, mode = spec.Annotations[annotationPolicy], spec.Annotations[annotationMode]
+		source = "annotation " + annotationPolicy
+	}
+	var (
+		p   *policy.Policy
+		err error
+	)
+	if path == "" {
+		p = policy.Default()
+	} else if p, err = policy.ParseFile(path); err != nil {
+		return nil, fmt.Errorf("policy from %s: %w", source, err)
+	}
+	if mode != "" {
+		m, ok := policy.ParseMode(mode)
+		if !ok {
+			return nil, fmt.Errorf("invalid athena mode %q (want learn, observe or enforce)", mode)
+		}
+		p.Mode = m
+	}
+	// Compile now so a policy that parses but cannot be compiled (an
+	// unknown syscall, an argument the syscall lacks) fails the create,
+	// not the sandbox.
+	if _, err := syscalls.Compile(p); err != nil {
+		return nil, fmt.Errorf("policy from %s: %w", source, err)
+	}
+	return p, nil
+}
+
+func readSpec(bundle string) (*specs.Spec, error) {
+	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		return nil, err
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, err
+	}
+	return &spec, nil
+}
+
+// storePolicy writes p for container id, atomically and readable by root
+// only.
+func storePolicy(id string, p *policy.Policy) error {
+	data, err := policy.Marshal(p)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(policyDir, 0o700); err != nil {
+		return fmt.Errorf("storing policy: %w", err)
+	}
+	tmp, err := os.CreateTemp(policyDir, ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("storing policy: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("storing policy: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("storing policy: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), policyPath(id)); err != nil {
+		return fmt.Errorf("storing policy: %w", err)
+	}
+	return nil
+}
+
+// loadStoredPolicy reads the policy the host stored for container id. A
+// missing file (a sandbox started by "runsc-athena do", or by a create that
+// predates athena's policies) means the built-in default.
+func loadStoredPolicy(id string) (*policy.Policy, error) {
+	p, err := policy.ParseFile(policyPath(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return policy.Default(), nil
+	}
+	return p, err
+}
+
+// subcommand splits runsc's argument list after the global flags: the
+// subcommand name, and its own arguments.
+func subcommand(args []string) (string, []string) {
+	fs := globalFlagSet()
+	if err := fs.Parse(args); err != nil || fs.NArg() == 0 {
+		return "", nil
+	}
+	return fs.Arg(0), fs.Args()[1:]
+}
+
+// bundleAndID finds --bundle (default: the working directory) and the
+// container ID (the last argument) of a create or run command line.
+func bundleAndID(args []string) (bundle, id string) {
+	bundle = "."
+	for i := 0; i < len(args); i++ {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if !strings.HasPrefix(args[i], "-") || (name != "bundle" && name != "b") {
+			continue
+		}
+		if !hasValue && i+1 < len(args) {
+			i++
+			value = args[i]
+		}
+		bundle = value
+	}
+	if len(args) > 0 && !strings.HasPrefix(args[len(args)-1], "-") {
+		id = args[len(args)-1]
+	}
+	return bundle, id
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/athenaos/athena/swarm/policy"
+)
+
+func TestSubcommandAndBundle(t *testing.T) {
+	cmd, args := subcommand([]string{"--root", "/r", "--log=/l", "create", "--bundle", "/b", "--pid-file", "/p", "cid"})
+	if cmd != "create" {
+		t.Fatalf("subcommand = %q", cmd)
+	}
+	if b, id := bundleAndID(args); b != "/b" || id != "cid" {
+		t.Errorf("bundleAndID = %q, %q", b, id)
+	}
+	if b, id := bundleAndID([]string{"--bundle=/x", "--detach", "c2"}); b != "/x" || id != "c2" {
+		t.Errorf("bundleAndID = %q, %q", b, id)
+	}
+	if b, id := bundleAndID([]string{"c3"}); b != "." || id != "c3" {
+		t.Errorf("bundleAndID = %q, %q", b, id)
+	}
+	if cmd, _ := subcommand([]string{"--bogus", "create"}); cmd != "" {
+		t.Errorf("bad flags gave subcommand %q", cmd)
+	}
+}
+
+func writeBundle(t *testing.T, annotations map[string]string) string {
+	dir := t.TempDir()
+	data, _ := json.Marshal(specs.Spec{Annotations: annotations})
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func writeFile(t *testing.T, content string) string {
+	p := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func setFlags(t *testing.T, pol, mode string) {
+	oldP, oldM := *policyFlag, *modeFlag
+	*policyFlag, *modeFlag = pol, mode
+	t.Cleanup(func() { *policyFlag, *modeFlag = oldP, oldM })
+}
+
+const denyMkdir = "version: 1\nmode: enforce\ndefault: allow\nrules:\n  - syscalls: [mkdir]\n    action: errno(EPERM)\n"
+
+func TestResolvePolicyPrecedence(t *testing.T) {
+	annotated := writeFile(t, denyMkdir)
+	bundle := writeBundle(t, map[string]string{annotationPolicy: annotated, annotationMode: "observe"})
+
+	// No flags: the annotations decide.
+	setFlags(t, "", "")
+	p, err := resolvePolicy(bundle)
+	if err != nil || p.Mode != policy.ModeObserve || len(p.Rules) != 1 {
+		t.Fatalf("from annotations: %+v, %v", p, err)
+	}
+	// A runtime flag overrides the annotations, both of them.
+	setFlags(t, "", "enforce")
+	if p, err = resolvePolicy(bundle); err != nil || p.Mode != policy.ModeEnforce || !p.Equal(policy.Default()) {
+		t.Errorf("flag --athena-mode alone must ignore the annotated policy: %+v, %v", p, err)
+	}
+	// Nothing set: the default policy.
+	setFlags(t, "", "")
+	if p, err = resolvePolicy(writeBundle(t, nil)); err != nil || !p.Equal(policy.Default()) {
+		t.Errorf("default: %v", err)
+	}
+	// No config.json: left for runsc to report.
+	if p, err = resolvePolicy(t.TempDir()); p != nil || err != nil {
+		t.Errorf("missing config.json: %v, %v", p, err)
+	}
+}
+
+func TestResolvePolicyErrorsNameFileAndLine(t *testing.T) {
+	setFlags(t, writeFile(t, "version: 1\nmode: enforce\ndefault: allow\nrules:\n  - syscalls: [no_such_call]\n    action: allow\n"), "")
+	_, err := resolvePolicy(writeBundle(t, nil))
+	if !errors.Is(err, policy.ErrInvalid) || !strings.Contains(err.Error(), "policy.yaml:5") || !strings.Contains(err.Error(), "no_such_call") {
+		t.Errorf("unknown syscall: %v", err)
+	}
+	setFlags(t, "", "paranoid")
+	if _, err := resolvePolicy(writeBundle(t, nil)); err == nil || !strings.Contains(err.Error(), "paranoid") {
+		t.Errorf("bad mode: %v", err)
+	}
+	setFlags(t, "/no/such/policy.yaml", "")
+	if _, err := resolvePolicy(writeBundle(t, nil)); err == nil || !strings.Contains(err.Error(), "/no/such/policy.yaml") {
+		t.Errorf("missing file: %v", err)
+	}
+}

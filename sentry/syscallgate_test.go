@@ -1,0 +1,120 @@
+package sentry
+
+import (
+	"errors"
+	"testing"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/errors/linuxerr"
+	"gvisor.dev/gvisor/pkg/sentry/arch"
+	"gvisor.dev/gvisor/pkg/sentry/kernel"
+
+	"github.com/athenaos/athena/swarm/policy"
+	"github.com/athenaos/athena/swarm/ring"
+	"github.com/athenaos/athena/syscalls"
+)
+
+const testPolicy = `version: 1
+mode: enforce
+default: allow
+rules:
+  - syscalls: [mkdir]
+    action: errno(EPERM)
+  - syscalls: [getpid]
+    action: log
+`
+
+func newTestGate(t testing.TB, src string) (*syscallGate, *ring.Ring) {
+	p, err := policy.Parse("test.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := syscalls.Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := new(syscalls.Gate)
+	gate.Store(table)
+	events, err := ring.New(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &syscallGate{gate: gate, events: events, stats: new(GateStats)}, events
+}
+
+var calls int
+
+func passthrough(*kernel.Task, uintptr, arch.SyscallArguments) (uintptr, *kernel.SyscallControl, error) {
+	calls++
+	return 42, nil, nil
+}
+
+// The allow and errno paths do not touch the task, so they can run without
+// a kernel; the kill path and recording need a real task and are covered by
+// the integration tests.
+func TestCheckAllowAndErrno(t *testing.T) {
+	g, _ := newTestGate(t, testPolicy)
+	var args arch.SyscallArguments
+	calls = 0
+	if rv, ctl, err := g.check(nil, unix.SYS_GETPPID, &args, passthrough); rv != 42 || ctl != nil || err != nil || calls != 1 {
+		t.Errorf("allowed call: %d %v %v (calls %d)", rv, ctl, err, calls)
+	}
+	if _, _, err := g.check(nil, unix.SYS_MKDIR, &args, passthrough); !errors.Is(err, linuxerr.EPERM) || calls != 1 {
+		t.Errorf("denied call: err %v, implementation ran %d times", err, calls)
+	}
+	if got := g.stats.Denied.Load(); got != 1 {
+		t.Errorf("Denied = %d", got)
+	}
+	// No table: everything passes through.
+	g.gate.Store(nil)
+	if _, _, err := g.check(nil, unix.SYS_MKDIR, &args, passthrough); err != nil || calls != 2 {
+		t.Errorf("without a policy: %v", err)
+	}
+}
+
+// TestCheckDoesNotAllocate: the gate's common paths allocate nothing.
+func TestCheckDoesNotAllocate(t *testing.T) {
+	g, _ := newTestGate(t, testPolicy)
+	var args arch.SyscallArguments
+	for _, sysno := range []uintptr{unix.SYS_GETPPID, unix.SYS_MKDIR, 1000} {
+		if n := testing.AllocsPerRun(1000, func() { g.check(nil, sysno, &args, passthrough) }); n != 0 {
+			t.Errorf("syscall %d: %v allocations per call", sysno, n)
+		}
+	}
+}
+
+func BenchmarkSyscallPath(b *testing.B) {
+	var args arch.SyscallArguments
+	b.Run("ungated", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			passthrough(nil, unix.SYS_GETPPID, args)
+		}
+	})
+	g, _ := newTestGate(b, testPolicy)
+	b.Run("gated-allow", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			g.check(nil, unix.SYS_GETPPID, &args, passthrough)
+		}
+	})
+	def, err := syscalls.Compile(policy.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	g.gate.Store(def)
+	b.Run("gated-default-policy-clone-predicate", func(b *testing.B) {
+		a := args
+		a[0].Value = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			g.check(nil, unix.SYS_CLONE, &a, passthrough)
+		}
+	})
+	b.Run("gated-errno", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			g.check(nil, unix.SYS_KEXEC_LOAD, &args, passthrough)
+		}
+	})
+}
