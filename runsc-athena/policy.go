@@ -12,6 +12,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/athenaos/athena/internal/atomicfile"
 	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/syscalls"
 )
@@ -109,19 +110,7 @@ func storePolicy(id string, p *policy.Policy) error {
 	if err := os.MkdirAll(policyDir, 0o700); err != nil {
 		return fmt.Errorf("storing policy: %w", err)
 	}
-	tmp, err := os.CreateTemp(policyDir, ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("storing policy: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("storing policy: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("storing policy: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), policyPath(id)); err != nil {
+	if err := atomicfile.WriteFile(policyPath(id), data, 0o600); err != nil {
 		return fmt.Errorf("storing policy: %w", err)
 	}
 	return nil

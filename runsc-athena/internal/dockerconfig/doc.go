@@ -9,5 +9,5 @@
 // half-written daemon.json behind. It records what it added in a small state
 // file so that Uninstall removes exactly that and nothing more.
 //
-// Imports: the standard library only.
+// Imports: the standard library and internal/atomicfile.
 package dockerconfig

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/athenaos/athena/internal/atomicfile"
 )
 
 // defaultPackages are the packages whose tests exercise the system-call
@@ -347,29 +349,7 @@ func convert(ctx context.Context, goCmd, pkg, rawPath, jsonPath string) (tally, 
 
 // writeReport writes atomically so a reader never sees half a file.
 func writeReport(path string, rep report) error {
-	data, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".gostd-*.json")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteJSON(path, rep)
 }
 
 // printSummary prints the counts and, per runtime, the tests that fail there
