@@ -35,7 +35,9 @@ const (
 	annotationMode   = "dev.athena.mode"
 	// policyDir holds the resolved policy of each container, written by the
 	// host side at create and read by the sandbox at boot (before it
-	// chroots). Only root can write it.
+	// chroots). Only root can write it; everyone can read it, because a
+	// sandbox in a user namespace (uidMappings) reads it as a mapped,
+	// unprivileged user. A policy is not a secret.
 	policyDir = "/run/athena/policy"
 )
 
@@ -100,17 +102,24 @@ func readSpec(bundle string) (*specs.Spec, error) {
 	return &spec, nil
 }
 
-// storePolicy writes p for container id, atomically and readable by root
+// storePolicy writes p for container id, atomically, writable by root
 // only.
 func storePolicy(id string, p *policy.Policy) error {
 	data, err := policy.Marshal(p)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(policyDir, 0o700); err != nil {
-		return fmt.Errorf("storing policy: %w", err)
+	// Chmod too: an existing directory keeps its mode under MkdirAll, and a
+	// 0700 one would lock out sandboxes in user namespaces.
+	for _, dir := range []string{filepath.Dir(policyDir), policyDir} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("storing policy: %w", err)
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			return fmt.Errorf("storing policy: %w", err)
+		}
 	}
-	if err := atomicfile.WriteFile(policyPath(id), data, 0o600); err != nil {
+	if err := atomicfile.WriteFile(policyPath(id), data, 0o644); err != nil {
 		return fmt.Errorf("storing policy: %w", err)
 	}
 	return nil

@@ -214,3 +214,41 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestOCIUserNamespace runs a container in a user namespace with uid and
+// gid mappings: the sandbox then reads its policy as a mapped, unprivileged
+// user, which must work (it did not once: the policy directory was 0700).
+func TestOCIUserNamespace(t *testing.T) {
+	requireIntegration(t)
+	o := newOCI(t)
+	bundle := makeBundle(t, o, "sh", "-c", "id -u; mkdir /tmp/ok && echo mkdir-ok")
+	cfg := filepath.Join(bundle, "config.json")
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec specs.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		t.Fatal(err)
+	}
+	spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	data, _ = json.Marshal(spec)
+	if err := os.WriteFile(cfg, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The mapped users must be able to reach the bundle (t.TempDir makes
+	// 0700 directories).
+	for _, d := range []string{filepath.Dir(bundle), bundle} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	id := uniqueName("userns")
+	r := o.run("run", "--bundle="+bundle, id)
+	o.run("delete", "-force", id)
+	if r.code != 0 || r.stdout != "0\nmkdir-ok\n" {
+		t.Errorf("container in a user namespace: %v", r)
+	}
+}
