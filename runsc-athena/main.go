@@ -20,7 +20,9 @@ func main() {
 		os.Exit(0)
 	}
 	switch cmd, args := subcommand(os.Args[1:]); cmd {
-	case "create", "run":
+	case "create", "run", "restore":
+		// restore too: a checkpoint must not bring back an old policy;
+		// the host's current choice applies.
 		prepareCreate(args)
 	case "delete":
 		if _, id := bundleAndID(args); id != "" {

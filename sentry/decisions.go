@@ -10,9 +10,14 @@ import (
 	"github.com/athenaos/athena/syscalls"
 )
 
-// drainInterval is how long the drainer sleeps when the ring is empty. A
-// record waits at most this long; the app never waits at all.
-const drainInterval = 20 * time.Millisecond
+// The drainer sleeps while the ring is empty, from minDrainInterval after
+// activity up to maxDrainInterval when idle, so an idle sandbox wakes only
+// a few times a second. A record waits at most that long; the app never
+// waits at all.
+const (
+	minDrainInterval = 20 * time.Millisecond
+	maxDrainInterval = 320 * time.Millisecond
+)
 
 // DrainDecisions consumes the gate's event ring and writes one line per
 // recorded call to the sentry's log (runsc --debug-log). It runs on its own
@@ -24,12 +29,15 @@ const drainInterval = 20 * time.Millisecond
 // in GateStats.
 func DrainDecisions(events *ring.Ring, containerID string) {
 	buf := make([]event.Event, 256)
+	sleep := minDrainInterval
 	for {
 		n := events.Drain(buf)
 		if n == 0 {
-			time.Sleep(drainInterval)
+			time.Sleep(sleep)
+			sleep = min(2*sleep, maxDrainInterval)
 			continue
 		}
+		sleep = minDrainInterval
 		for i := range buf[:n] {
 			e := &buf[i]
 			v := syscalls.Verdict(e.Verdict)

@@ -69,9 +69,9 @@ func TestPolicyLogAction(t *testing.T) {
 	logDir := t.TempDir()
 	registerRuntime(t, rt, "--athena-policy="+writePolicy(t, policyHeader+"  - syscalls: [mkdir, mkdirat]\n    action: log\n"),
 		"--debug-log="+logDir+"/")
-	// The sandbox writes decisions from a drainer that wakes every 20ms;
-	// give it time before the container exits.
-	r := runIn(t, rt, "sh", "-c", "mkdir /tmp/logged && echo made; sleep 0.5")
+	// The sandbox writes decisions from a drainer that sleeps up to 320ms
+	// when idle; give it time before the container exits.
+	r := runIn(t, rt, "sh", "-c", "mkdir /tmp/logged && echo made; sleep 1")
 	if r.code != 0 || r.stdout != "made\n" {
 		t.Fatalf("logged mkdir must succeed: %v", r)
 	}
@@ -133,5 +133,24 @@ func TestPolicyAnnotation(t *testing.T) {
 	o.run("delete", "-force", id)
 	if !strings.Contains(r.stdout+r.stderr, "Permission denied") || !strings.Contains(r.stdout, "rc=1") {
 		t.Errorf("annotated policy not applied: %v", r)
+	}
+
+	// A restored container runs under the policy the host chooses at
+	// restore time, not under whatever was in force before (here: the
+	// same annotation, which the restore must read again).
+	spec.Process.Args = []string{"sleep", "1000"}
+	data, _ = json.Marshal(spec)
+	if err := os.WriteFile(cfg, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id = uniqueName("annot-restore")
+	t.Cleanup(func() { o.run("delete", "-force", id) })
+	o.must("run", "--detach", "--bundle="+bundle, id)
+	img := t.TempDir()
+	o.must("checkpoint", "--image-path="+img, id)
+	o.must("delete", "-force", id)
+	o.must("restore", "--detach", "--image-path="+img, "--bundle="+bundle, id)
+	if r := o.run("exec", id, "mkdir", "/tmp/after-restore"); r.code == 0 || !strings.Contains(r.stderr, "Permission denied") {
+		t.Errorf("policy not in force after restore: %v", r)
 	}
 }
