@@ -13,20 +13,28 @@ import (
 // beyond it records are dropped and counted, never waited for.
 const decisionRingSize = 4096
 
-// prepareCreate resolves and stores the policy of a container about to be
-// created, so that a bad policy fails the create with a clear error before
-// anything starts.
-func prepareCreate(args []string) {
+// prepareCreate checks a container about to be created (or restored) and
+// resolves and stores its policy, so that a missing command or a bad policy
+// fails the create with a clear error before anything starts.
+func prepareCreate(cmd string, args []string) {
 	bundle, id := bundleAndID(args)
 	if id == "" {
 		return // runsc will complain about the missing ID itself
 	}
-	p, err := resolvePolicy(bundle)
+	spec, err := readSpec(bundle)
+	if err != nil {
+		// runsc reports a missing or bad config.json itself, in its own
+		// words; do not second-guess it here.
+		return
+	}
+	if cmd != "restore" {
+		if err := checkExecutable(bundle, spec); err != nil {
+			reportEarlyError(os.Args[1:], err.Error())
+		}
+	}
+	p, err := resolvePolicy(spec)
 	if err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
-	}
-	if p == nil {
-		return // no readable config.json: runsc reports that
 	}
 	if err := storePolicy(id, p); err != nil {
 		reportEarlyError(os.Args[1:], err.Error())

@@ -23,7 +23,7 @@ func main() {
 	case "create", "run", "restore":
 		// restore too: a checkpoint must not bring back an old policy;
 		// the host's current choice applies.
-		prepareCreate(args)
+		prepareCreate(cmd, args)
 	case "delete":
 		if _, id := bundleAndID(args); id != "" {
 			os.Remove(policyPath(id))

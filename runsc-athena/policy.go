@@ -52,16 +52,10 @@ func policyPath(id string) string {
 }
 
 // resolvePolicy picks, loads and checks the policy for a container about to
-// be created from bundle. Errors name the policy file and line.
-func resolvePolicy(bundle string) (*policy.Policy, error) {
+// be created from spec. Errors name the policy file and line.
+func resolvePolicy(spec *specs.Spec) (*policy.Policy, error) {
 	path, mode, source := *policyFlag, *modeFlag, "runtime flag --athena-policy"
 	if path == "" && mode == "" {
-		spec, err := readSpec(bundle)
-		if err != nil {
-			// gVisor reports a missing or bad config.json itself, with
-			// its own wording; do not second-guess it here.
-			return nil, nil
-		}
 		path, mode = spec.Annotations[annotationPolicy], spec.Annotations[annotationMode]
 		source = "annotation " + annotationPolicy
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -32,13 +31,8 @@ func TestSubcommandAndBundle(t *testing.T) {
 	}
 }
 
-func writeBundle(t *testing.T, annotations map[string]string) string {
-	dir := t.TempDir()
-	data, _ := json.Marshal(specs.Spec{Annotations: annotations})
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+func specWith(annotations map[string]string) *specs.Spec {
+	return &specs.Spec{Annotations: annotations}
 }
 
 func writeFile(t *testing.T, content string) string {
@@ -59,42 +53,38 @@ const denyMkdir = "version: 1\nmode: enforce\ndefault: allow\nrules:\n  - syscal
 
 func TestResolvePolicyPrecedence(t *testing.T) {
 	annotated := writeFile(t, denyMkdir)
-	bundle := writeBundle(t, map[string]string{annotationPolicy: annotated, annotationMode: "observe"})
+	spec := specWith(map[string]string{annotationPolicy: annotated, annotationMode: "observe"})
 
 	// No flags: the annotations decide.
 	setFlags(t, "", "")
-	p, err := resolvePolicy(bundle)
+	p, err := resolvePolicy(spec)
 	if err != nil || p.Mode != policy.ModeObserve || len(p.Rules) != 1 {
 		t.Fatalf("from annotations: %+v, %v", p, err)
 	}
 	// A runtime flag overrides the annotations, both of them.
 	setFlags(t, "", "enforce")
-	if p, err = resolvePolicy(bundle); err != nil || p.Mode != policy.ModeEnforce || !p.Equal(policy.Default()) {
+	if p, err = resolvePolicy(spec); err != nil || p.Mode != policy.ModeEnforce || !p.Equal(policy.Default()) {
 		t.Errorf("flag --athena-mode alone must ignore the annotated policy: %+v, %v", p, err)
 	}
 	// Nothing set: the default policy.
 	setFlags(t, "", "")
-	if p, err = resolvePolicy(writeBundle(t, nil)); err != nil || !p.Equal(policy.Default()) {
+	if p, err = resolvePolicy(specWith(nil)); err != nil || !p.Equal(policy.Default()) {
 		t.Errorf("default: %v", err)
-	}
-	// No config.json: left for runsc to report.
-	if p, err = resolvePolicy(t.TempDir()); p != nil || err != nil {
-		t.Errorf("missing config.json: %v, %v", p, err)
 	}
 }
 
 func TestResolvePolicyErrorsNameFileAndLine(t *testing.T) {
 	setFlags(t, writeFile(t, "version: 1\nmode: enforce\ndefault: allow\nrules:\n  - syscalls: [no_such_call]\n    action: allow\n"), "")
-	_, err := resolvePolicy(writeBundle(t, nil))
+	_, err := resolvePolicy(specWith(nil))
 	if !errors.Is(err, policy.ErrInvalid) || !strings.Contains(err.Error(), "policy.yaml:5") || !strings.Contains(err.Error(), "no_such_call") {
 		t.Errorf("unknown syscall: %v", err)
 	}
 	setFlags(t, "", "paranoid")
-	if _, err := resolvePolicy(writeBundle(t, nil)); err == nil || !strings.Contains(err.Error(), "paranoid") {
+	if _, err := resolvePolicy(specWith(nil)); err == nil || !strings.Contains(err.Error(), "paranoid") {
 		t.Errorf("bad mode: %v", err)
 	}
 	setFlags(t, "/no/such/policy.yaml", "")
-	if _, err := resolvePolicy(writeBundle(t, nil)); err == nil || !strings.Contains(err.Error(), "/no/such/policy.yaml") {
+	if _, err := resolvePolicy(specWith(nil)); err == nil || !strings.Contains(err.Error(), "/no/such/policy.yaml") {
 		t.Errorf("missing file: %v", err)
 	}
 }

@@ -43,10 +43,28 @@ func registerRuntime(t *testing.T, name string, runtimeArgs ...string) {
 		t.Fatalf("registering %s: %v", name, r)
 	}
 	t.Cleanup(func() {
+		// docker run --rm returns before dockerd has deleted the
+		// container. Unregistering the runtime under a container still
+		// being deleted leaves its shim behind, so wait for them.
+		eventually(t, 30*time.Second, "containers of runtime "+name+" to be gone", func() bool {
+			return len(containersOfRuntime(t, name)) == 0
+		})
 		exec.Command(bin, "docker-uninstall", "--runtime="+name, "--state-file="+state).Run()
 		reloadDockerd(t, name, false)
 	})
 	reloadDockerd(t, name, true)
+}
+
+// containersOfRuntime lists the containers (any state) that use runtime.
+func containersOfRuntime(t *testing.T, runtime string) []string {
+	t.Helper()
+	var found []string
+	for _, id := range strings.Fields(docker(t, "ps", "-aq").stdout) {
+		if r := docker(t, "inspect", "-f", "{{.HostConfig.Runtime}}", id); r.code == 0 && strings.TrimSpace(r.stdout) == runtime {
+			found = append(found, id)
+		}
+	}
+	return found
 }
 
 // TestUnknownRuntimeFlag registers a runtime whose daemon.json entry passes
