@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,20 +113,8 @@ func TestPolicyAnnotation(t *testing.T) {
 	requireIntegration(t)
 	o := newOCI(t)
 	bundle := makeBundle(t, o, "sh", "-c", "mkdir /tmp/x; echo rc=$?")
-	cfg := filepath.Join(bundle, "config.json")
-	data, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var spec specs.Spec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		t.Fatal(err)
-	}
-	spec.Annotations = map[string]string{"dev.athena.policy": writePolicy(t, policyHeader+"  - syscalls: [mkdir, mkdirat]\n    action: errno(EACCES)\n")}
-	data, _ = json.Marshal(spec)
-	if err := os.WriteFile(cfg, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	annotations := map[string]string{"dev.athena.policy": writePolicy(t, policyHeader+"  - syscalls: [mkdir, mkdirat]\n    action: errno(EACCES)\n")}
+	editSpec(t, bundle, func(spec *specs.Spec) { spec.Annotations = annotations })
 	id := uniqueName("annot")
 	r := o.run("run", "--bundle="+bundle, id)
 	o.run("delete", "-force", id)
@@ -138,11 +125,7 @@ func TestPolicyAnnotation(t *testing.T) {
 	// A restored container runs under the policy the host chooses at
 	// restore time, not under whatever was in force before (here: the
 	// same annotation, which the restore must read again).
-	spec.Process.Args = []string{"sleep", "1000"}
-	data, _ = json.Marshal(spec)
-	if err := os.WriteFile(cfg, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editSpec(t, bundle, func(spec *specs.Spec) { spec.Process.Args = []string{"sleep", "1000"} })
 	id = uniqueName("annot-restore")
 	t.Cleanup(func() { o.run("delete", "-force", id) })
 	o.must("run", "--detach", "--bundle="+bundle, id)

@@ -77,25 +77,34 @@ func makeBundle(t *testing.T, o oci, args ...string) string {
 		t.Fatalf("exporting rootfs: %v: %s", err, out)
 	}
 	o.must("spec", "--bundle="+dir)
-	cfgPath := filepath.Join(dir, "config.json")
-	data, err := os.ReadFile(cfgPath)
+	editSpec(t, dir, func(spec *specs.Spec) {
+		spec.Process.Terminal = false
+		spec.Process.Args = args
+		spec.Root.Readonly = false
+	})
+	return dir
+}
+
+// editSpec reads bundle's config.json, lets edit change it, and writes it
+// back.
+func editSpec(t *testing.T, bundle string, edit func(*specs.Spec)) {
+	t.Helper()
+	cfg := filepath.Join(bundle, "config.json")
+	data, err := os.ReadFile(cfg)
 	if err != nil {
-		t.Fatalf("spec wrote no config.json: %v", err)
+		t.Fatalf("reading %s: %v", cfg, err)
 	}
 	var spec specs.Spec
 	if err := json.Unmarshal(data, &spec); err != nil {
-		t.Fatalf("spec wrote invalid JSON: %v", err)
+		t.Fatalf("%s is not valid JSON: %v", cfg, err)
 	}
-	spec.Process.Terminal = false
-	spec.Process.Args = args
-	spec.Root.Readonly = false
+	edit(&spec)
 	if data, err = json.Marshal(spec); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(cfgPath, data, 0o644); err != nil {
+	if err := os.WriteFile(cfg, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return dir
 }
 
 // TestOCILifecycle walks a container through every OCI subcommand:
@@ -222,22 +231,11 @@ func TestOCIUserNamespace(t *testing.T) {
 	requireIntegration(t)
 	o := newOCI(t)
 	bundle := makeBundle(t, o, "sh", "-c", "id -u; mkdir /tmp/ok && echo mkdir-ok")
-	cfg := filepath.Join(bundle, "config.json")
-	data, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var spec specs.Spec
-	if err := json.Unmarshal(data, &spec); err != nil {
-		t.Fatal(err)
-	}
-	spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
-	spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
-	spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
-	data, _ = json.Marshal(spec)
-	if err := os.WriteFile(cfg, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	editSpec(t, bundle, func(spec *specs.Spec) {
+		spec.Linux.Namespaces = append(spec.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		spec.Linux.UIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+		spec.Linux.GIDMappings = []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 65536}}
+	})
 	// The mapped users must be able to reach the bundle (t.TempDir makes
 	// 0700 directories).
 	for _, d := range []string{filepath.Dir(bundle), bundle} {
