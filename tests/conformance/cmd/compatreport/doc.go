@@ -12,5 +12,5 @@
 // The output is deterministic for given inputs, date and gVisor version, so
 // the unit test compares it with a golden file.
 //
-// Imports: the standard library and tests/conformance/internal/results.
+// Imports: the standard library and tests/internal/results.
 package main

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/athenaos/athena/internal/atomicfile"
-	"github.com/athenaos/athena/tests/conformance/internal/results"
+	"github.com/athenaos/athena/tests/internal/results"
 )
 
 func main() {

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/athenaos/athena/tests/conformance/internal/results"
+	"github.com/athenaos/athena/tests/internal/results"
 )
 
 // input is everything the report is made from; nil files were not run.

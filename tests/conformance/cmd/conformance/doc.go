@@ -15,5 +15,5 @@
 // case absent from the reference run, results not writable). In full mode
 // differences are data, not failures.
 //
-// Imports: the standard library and tests/conformance/internal/results.
+// Imports: the standard library and tests/internal/results.
 package main

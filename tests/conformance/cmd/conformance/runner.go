@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/athenaos/athena/tests/conformance/internal/results"
+	"github.com/athenaos/athena/tests/internal/results"
 )
 
 type runner struct {

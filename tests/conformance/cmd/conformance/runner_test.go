@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/athenaos/athena/tests/conformance/internal/results"
+	"github.com/athenaos/athena/tests/internal/results"
 )
 
 func TestParseRecords(t *testing.T) {

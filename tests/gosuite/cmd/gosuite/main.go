@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/athenaos/athena/internal/atomicfile"
+	"github.com/athenaos/athena/tests/internal/results"
 )
 
 // defaultPackages are the packages whose tests exercise the system-call
@@ -40,22 +41,12 @@ type options struct {
 	jobs     int
 }
 
-// result is one element of gostd.json's "packages" array; the field names
-// are fixed by the report generator that reads the file.
-type result struct {
-	Package  string   `json:"package"`
-	Runtime  string   `json:"runtime"`
-	Passed   int      `json:"passed"`
-	Failed   int      `json:"failed"`
-	Skipped  int      `json:"skipped"`
-	Failures []string `json:"failures"`
-	Error    string   `json:"error"`
-}
-
-type report struct {
-	Generated string   `json:"generated"`
-	Packages  []result `json:"packages"`
-}
+// result and report are gostd.json's schema, shared with the report
+// generator that reads it.
+type (
+	result = results.GoPackage
+	report = results.GoStd
+)
 
 func main() {
 	var o options
@@ -142,7 +133,7 @@ func run(ctx context.Context, o options) error {
 			jobs = append(jobs, job{len(jobs), pkg, rt, buildErr[pkg]})
 		}
 	}
-	results := make([]result, len(jobs))
+	outcomes := make([]result, len(jobs))
 	queue := make(chan job)
 	var wg sync.WaitGroup
 	for w := 0; w < o.jobs; w++ {
@@ -159,7 +150,7 @@ func run(ctx context.Context, o options) error {
 					fmt.Fprintf(os.Stderr, "ran %-22s %-15s pass %4d fail %3d skip %3d  %s %s\n",
 						j.pkg, j.rt, r.Passed, r.Failed, r.Skipped, time.Since(start).Round(time.Second), r.Error)
 				}
-				results[j.i] = r
+				outcomes[j.i] = r
 			}
 		}()
 	}
@@ -176,10 +167,10 @@ func run(ctx context.Context, o options) error {
 		return fmt.Errorf("interrupted; %s not written", o.out)
 	}
 
-	if err := writeReport(o.out, report{Generated: time.Now().UTC().Format(time.RFC3339), Packages: results}); err != nil {
+	if err := writeReport(o.out, report{Generated: time.Now().UTC().Format(time.RFC3339), Packages: outcomes}); err != nil {
 		return err
 	}
-	printSummary(results, o.runtimes)
+	printSummary(outcomes, o.runtimes)
 	fmt.Fprintf(os.Stderr, "wrote %s; raw logs in %s\n", o.out, logDir)
 	return nil
 }
@@ -354,16 +345,16 @@ func writeReport(path string, rep report) error {
 
 // printSummary prints the counts and, per runtime, the tests that fail there
 // but not under the reference (the first runtime).
-func printSummary(results []result, runtimes []string) {
+func printSummary(outcomes []result, runtimes []string) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PACKAGE\tRUNTIME\tPASS\tFAIL\tSKIP\tERROR")
-	for _, r := range results {
+	for _, r := range outcomes {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", r.Package, r.Runtime, r.Passed, r.Failed, r.Skipped, r.Error)
 	}
 	tw.Flush()
 
 	ref := map[string]map[string]bool{}
-	for _, r := range results {
+	for _, r := range outcomes {
 		if r.Runtime == runtimes[0] {
 			ref[r.Package] = map[string]bool{}
 			for _, f := range r.Failures {
@@ -371,7 +362,7 @@ func printSummary(results []result, runtimes []string) {
 			}
 		}
 	}
-	for _, r := range results {
+	for _, r := range outcomes {
 		if r.Runtime == runtimes[0] {
 			continue
 		}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/athenaos/athena/internal/atomicfile"
+	"github.com/athenaos/athena/tests/internal/results"
 )
 
 const (
@@ -44,17 +45,12 @@ type options struct {
 	budget       time.Duration
 }
 
-// testResult is one element of oci.json's "tests" array.
-type testResult struct {
-	Name        string            `json:"name"`
-	Runtimes    map[string]counts `json:"runtimes"`
-	Explanation string            `json:"explanation"`
-}
-
-type report struct {
-	Generated string       `json:"generated"`
-	Tests     []testResult `json:"tests"`
-}
+// testResult and report are oci.json's schema, shared with the report
+// generator that reads it.
+type (
+	testResult = results.OCITest
+	report     = results.OCI
+)
 
 func main() {
 	var o options
@@ -151,9 +147,9 @@ func run(ctx context.Context, o options) error {
 		cleanup(w, filepath.Join(work, "tmp", rt.name))
 	}
 
-	results := map[string]map[string]counts{} // program -> runtime -> counts
+	outcomes := map[string]map[string]counts{} // program -> runtime -> counts
 	for _, p := range programs {
-		results[p] = map[string]counts{}
+		outcomes[p] = map[string]counts{}
 	}
 	// Runtime by runtime: the runs do not overlap, so one runtime's
 	// leftovers cannot disturb another's results.
@@ -164,7 +160,7 @@ func run(ctx context.Context, o options) error {
 			}
 			start := time.Now()
 			c, note := runProgram(ctx, work, p, rt.name, wrappers[rt.name], o.timeout)
-			results[p][rt.name] = c
+			outcomes[p][rt.name] = c
 			fmt.Fprintf(os.Stderr, "%-15s %-32s pass %3d fail %2d skip %2d  %5.1fs %s\n",
 				rt.name, p, c.Pass, c.Fail, c.Skip, time.Since(start).Seconds(), note)
 		}
@@ -177,8 +173,8 @@ func run(ctx context.Context, o options) error {
 	var unexplained []string
 	for _, p := range programs {
 		name := "validation/" + p
-		tr := testResult{Name: name, Runtimes: results[p]}
-		if a, ok := results[p]["athena"]; ok && a != results[p][ref] {
+		tr := testResult{Name: name, Runtimes: outcomes[p]}
+		if a, ok := outcomes[p]["athena"]; ok && a != outcomes[p][ref] {
 			if text, ok := explanations[name]; ok {
 				tr.Explanation = text
 				used[name] = true

@@ -5,15 +5,12 @@ import (
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/athenaos/athena/tests/internal/results"
 )
 
-// counts is one program's outcome under one runtime; the JSON names are
-// fixed by the report generator that reads oci.json.
-type counts struct {
-	Pass int `json:"pass"`
-	Fail int `json:"fail"`
-	Skip int `json:"skip"`
-}
+// counts is one program's outcome under one runtime, as oci.json records it.
+type counts = results.OCICount
 
 // tapSummary is what the TAP output of one program contained.
 type tapSummary struct {
