@@ -33,11 +33,14 @@ func (k Kind) String() string {
 // Event is one observation from a hot path. Its meaning per Kind:
 //
 //   - KindSyscall: Sysno and Args are the call; Verdict the gate's packed
-//     verdict; Ret the result when known (after the call).
+//     verdict; Ret the result when known (after the call). Calls that went
+//     through a path, exec or net check also carry what the check saw
+//     (Ops, Paths, Net).
 //   - KindFault: Args[0] the faulting address, Args[1] the access type bits.
 //   - KindPacket, KindLifecycle: defined by their producers.
 //
-// Keep it small and pointer-free: it is copied into and out of rings.
+// It is pointer-free and fixed-size (512 bytes): it is copied into and out
+// of rings, and only recorded calls are copied at all.
 type Event struct {
 	// Time is the time of the event in nanoseconds since the Unix epoch.
 	Time int64
@@ -53,9 +56,77 @@ type Event struct {
 	Sysno uint32
 	// Kind says which path produced the event.
 	Kind Kind
-	_    [7]byte
+	// Flags holds Flag* bits.
+	Flags uint8
+	// Ops is the set of path operations (policy.OpSet) of a checked call.
+	Ops uint16
+	// Errno is the error a check itself ended the call with (for example
+	// ENOENT when a path could not be resolved), 0 otherwise.
+	Errno uint16
+	_     [2]byte
 	// Args are the call's raw arguments.
 	Args [6]uint64
 	// Ret is the call's return value, when recorded after the call.
 	Ret int64
+	// Comm is the task's command name (NUL-padded, as in /proc/PID/comm).
+	Comm [16]byte
+	// Net is the socket address of a checked connect, bind or sendto.
+	Net NetAddr
+	// PathLen are the lengths of the paths in Path (0: none). A path
+	// longer than the room for it is cut and FlagPathCut is set.
+	PathLen [2]uint16
+	// Path holds up to two resolved paths of a checked call (rename's
+	// source and destination, say), each NUL-free and not terminated.
+	Path [2][PathRoom]byte
+}
+
+// PathRoom is the room for one path in an Event; longer paths are cut.
+const PathRoom = 184
+
+// Event flags.
+const (
+	// FlagPathCut: a path in Path was longer than PathRoom and is cut.
+	FlagPathCut uint8 = 1 << iota
+	// FlagNet: Net holds an address.
+	FlagNet
+	// FlagTarget: Path[1] is where the symlink named by Path[0] leads
+	// (exec), not a second path argument.
+	FlagTarget
+)
+
+// NetAddr is a socket address in an Event. Family is AF_INET, AF_INET6 or
+// AF_UNIX; for AF_UNIX the path (or "@name") is in Event.Path[1].
+type NetAddr struct {
+	Family uint16
+	Port   uint16
+	// Protocol is the socket's type: SOCK_STREAM (tcp), SOCK_DGRAM (udp)
+	// or another SOCK_* value.
+	Protocol uint8
+	_        [3]byte
+	// IP is the address, IPv4 in its first 4 bytes.
+	IP [16]byte
+}
+
+// SetPath stores p as path i (0 or 1), cutting it to PathRoom bytes.
+func (e *Event) SetPath(i int, p string) {
+	n := copy(e.Path[i][:], p)
+	e.PathLen[i] = uint16(n)
+	if n < len(p) {
+		e.Flags |= FlagPathCut
+	}
+}
+
+// PathString returns path i as a string.
+func (e *Event) PathString(i int) string { return string(e.Path[i][:e.PathLen[i]]) }
+
+// SetComm stores a command name.
+func (e *Event) SetComm(c string) { copy(e.Comm[:], c) }
+
+// CommString returns the command name without padding.
+func (e *Event) CommString() string {
+	n := 0
+	for n < len(e.Comm) && e.Comm[n] != 0 {
+		n++
+	}
+	return string(e.Comm[:n])
 }
