@@ -68,7 +68,7 @@ images: dockerd
 unit: check
 	$(GO) test ./...
 
-integration: install images
+integration: install images images-debian
 	ATHENA_INTEGRATION=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./tests/integration/... 2>&1 | tee /tmp/athena-integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
 # make test gates on the quick conformance subset too: those cases must stay

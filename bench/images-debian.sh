@@ -2,7 +2,8 @@
 # Builds athena-test/debian, the image the benchmarks run in, with debootstrap
 # and `docker import` (there is no registry here).
 #
-#   athena-test/debian   Debian bookworm, minbase + the benchmark tools
+#   athena-test/debian   Debian bookworm, minbase + the benchmark tools, and
+#                        python3 for the learn/enforce integration tests
 #
 # The Debian mirror is read from the machine's own apt configuration (so the
 # repository names no host and the image comes from wherever apt already
@@ -12,7 +13,7 @@ set -euo pipefail
 
 IMAGE=athena-test/debian:latest
 SUITE=bookworm
-PACKAGES=fio,iperf3,redis-server,redis-tools,wrk,procps,ca-certificates
+PACKAGES=fio,iperf3,redis-server,redis-tools,wrk,procps,ca-certificates,python3
 
 want=$(sha256sum "$0" | cut -c1-16)
 have=$(docker image inspect -f '{{index .Config.Labels "dev.athena.inputs"}}' "$IMAGE" 2>/dev/null || true)

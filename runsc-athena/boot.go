@@ -10,8 +10,10 @@ import (
 )
 
 // decisionRingSize bounds the events the gate may queue for the swarm;
-// beyond it records are dropped and counted, never waited for.
-const decisionRingSize = 4096
+// beyond it records are dropped and counted, never waited for. The ring is
+// 4 MiB of address space, but its pages are touched only as records pass
+// through it.
+const decisionRingSize = 8192
 
 // prepareCreate checks a container about to be created (or restored) and
 // resolves and stores its policy, so that a missing command or a bad policy
@@ -39,29 +41,44 @@ func prepareCreate(cmd string, args []string) {
 	if err := storePolicy(id, p); err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
 	}
+	if err := prepareLink(id, spec); err != nil {
+		reportEarlyError(os.Args[1:], err.Error())
+	}
 }
 
 // startSwarm runs in the sandbox process ("boot"), before gVisor's kernel
 // starts and before the process chroots: it loads the container's policy,
-// installs the syscall gate and starts the decision drainer.
+// opens the link to the host, installs the syscall gate and starts the
+// recorder. Any failure stops the sandbox: a container never runs without
+// its policy.
 func startSwarm(args []string) {
 	_, id := bundleAndID(args)
-	p, err := loadStoredPolicy(id)
-	if err == nil {
-		var table *syscalls.Table
-		if table, err = syscalls.Compile(p); err == nil {
-			gate := new(syscalls.Gate)
-			gate.Store(table)
-			events, rerr := ring.New(decisionRingSize)
-			if rerr != nil {
-				panic(rerr) // a constant size: a programming error
-			}
-			sentry.InstallSyscallGate(gate, events, new(sentry.GateStats))
-			go sentry.DrainDecisions(events, id)
-			return
-		}
+	if err := startSwarmFor(id); err != nil {
+		fmt.Fprintf(os.Stderr, "runsc-athena boot: %s: %v\n", id, err)
+		os.Exit(1)
 	}
-	// Fail closed: a sandbox whose policy cannot be loaded does not start.
-	fmt.Fprintf(os.Stderr, "runsc-athena boot: loading the policy of %s: %v\n", id, err)
-	os.Exit(1)
+}
+
+func startSwarmFor(id string) error {
+	p, digest, err := loadStoredPolicy(id)
+	if err != nil {
+		return fmt.Errorf("loading the policy: %w", err)
+	}
+	table, err := syscalls.Compile(p)
+	if err != nil {
+		return fmt.Errorf("loading the policy: %w", err)
+	}
+	link, err := sentry.OpenLink(linkFiles(id), *eventsMaxFlag)
+	if err != nil {
+		return err
+	}
+	events, err := ring.New(decisionRingSize)
+	if err != nil {
+		panic(err) // a constant size: a programming error
+	}
+	gate := new(syscalls.Gate)
+	gate.Store(table)
+	sg := sentry.InstallSyscallGate(gate, events, new(sentry.GateStats))
+	sentry.NewRecorder(id, sg, events, link, p.File, digest).Run()
+	return nil
 }

@@ -27,6 +27,7 @@ func main() {
 	case "delete":
 		if _, id := bundleAndID(args); id != "" {
 			os.Remove(policyPath(id))
+			removeLink(id)
 		}
 	case "boot":
 		startSwarm(args)
@@ -36,5 +37,6 @@ func main() {
 	// the same global flags as runsc's own.
 	subcommands.Register(new(dockerInstall), athenaGroup)
 	subcommands.Register(new(dockerUninstall), athenaGroup)
+	subcommands.Register(new(swarmCmd), athenaGroup)
 	maincli.Main()
 }

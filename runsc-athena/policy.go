@@ -13,6 +13,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/athenaos/athena/internal/atomicfile"
+	"github.com/athenaos/athena/sentry"
 	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/syscalls"
 )
@@ -119,15 +120,21 @@ func storePolicy(id string, p *policy.Policy) error {
 	return nil
 }
 
-// loadStoredPolicy reads the policy the host stored for container id. A
-// missing file (a sandbox started by "runsc-athena do", or by a create that
-// predates athena's policies) means the built-in default.
-func loadStoredPolicy(id string) (*policy.Policy, error) {
-	p, err := policy.ParseFile(policyPath(id))
+// loadStoredPolicy reads the policy the host stored for container id, and
+// the digest of its text. A missing file (a sandbox started by
+// "runsc-athena do", or by a create that predates athena's policies) means
+// the built-in default.
+func loadStoredPolicy(id string) (*policy.Policy, string, error) {
+	data, err := os.ReadFile(policyPath(id))
 	if errors.Is(err, fs.ErrNotExist) {
-		return policy.Default(), nil
+		p := policy.Default()
+		return p, "built-in", nil
 	}
-	return p, err
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := policy.Parse(policyPath(id), data)
+	return p, sentry.PolicyDigest(data), err
 }
 
 // subcommand splits runsc's argument list after the global flags: the

@@ -1,11 +1,17 @@
 package sentry
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/log"
 
 	"github.com/athenaos/athena/swarm/event"
+	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/ring"
 	"github.com/athenaos/athena/syscalls"
 )
@@ -13,36 +19,213 @@ import (
 // The drainer sleeps while the ring is empty, from minDrainInterval after
 // activity up to maxDrainInterval when idle, so an idle sandbox wakes only
 // a few times a second. A record waits at most that long; the app never
-// waits at all.
+// waits at all. The status file is refreshed every statusInterval while
+// anything changes.
 const (
-	minDrainInterval = 20 * time.Millisecond
+	minDrainInterval = 10 * time.Millisecond
 	maxDrainInterval = 320 * time.Millisecond
+	statusInterval   = time.Second
 )
 
-// DrainDecisions consumes the gate's event ring and writes one line per
-// recorded call to the sentry's log (runsc --debug-log). It runs on its own
-// goroutine for the sandbox's lifetime.
-//
-// This is the interim consumer: the durable host-side record (JSON lines
-// through a link the sandbox holds from creation, `swarm events`) is still
-// to come; until then decisions are visible in the debug log and counted
-// in GateStats.
-func DrainDecisions(events *ring.Ring, containerID string) {
-	buf := make([]event.Event, 256)
+// maxLearnKeys bounds the learn-mode de-duplication set; past it every
+// learn record is written (more volume, nothing lost).
+const maxLearnKeys = 1 << 17
+
+// Recorder is the slow path of one sandbox's gate: it drains the gate's
+// event ring into the host's decision record (JSON lines through the
+// link), keeps the status file current and applies policies the host sends
+// over the control channel.
+type Recorder struct {
+	id     string
+	gate   *SyscallGate
+	events *ring.Ring
+	link   *Link
+
+	// mu orders writers of the record (the drainer and the control
+	// loop); the app's tasks never take it.
+	mu sync.Mutex
+
+	policyName, policyDigest atomic.Pointer[string]
+	updates, refused         atomic.Uint64
+
+	// learnKeys is what learn mode has written already (the drainer's
+	// alone); learnReset asks the drainer to forget it.
+	learnKeys  map[string]struct{}
+	learnReset atomic.Bool
+}
+
+// learnKey is what makes a learn-mode event new: its syscall, the
+// arguments a profile learns, and what its slow check saw.
+func learnKey(e *event.Event) string {
+	var args uint64
+	if e.Sysno < uint32(len(learnsArgs)) && learnsArgs[e.Sysno] {
+		args = e.Args[0] // clone flags, socket family, personality
+	}
+	return fmt.Sprintf("%d %x %d %s\x00%s %d %d %x %d", e.Sysno, args, e.Ops, e.PathString(0), e.PathString(1), e.Flags, e.Net.Family, e.Net.IP, e.Net.Port)
+}
+
+// NewRecorder joins a gate, its event ring and a link. digest is the
+// PolicyDigest of the policy text the sandbox started with.
+func NewRecorder(id string, gate *SyscallGate, events *ring.Ring, link *Link, policyName, digest string) *Recorder {
+	r := &Recorder{id: id, gate: gate, events: events, link: link, learnKeys: map[string]struct{}{}}
+	r.policyName.Store(&policyName)
+	r.policyDigest.Store(&digest)
+	return r
+}
+
+// Run starts the drainer and the control loop; they run for the sandbox's
+// lifetime.
+func (r *Recorder) Run() {
+	r.writeLine(fmt.Appendf(nil, `{"type":"start","time":%q,"container":%q,"mode":%q,"policy":%q,"policy_digest":%q}`+"\n",
+		now(), r.id, r.gate.Table().Policy().Mode, *r.policyName.Load(), *r.policyDigest.Load()))
+	go r.drain()
+	go r.control()
+}
+
+func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
+
+// drain moves events from the ring to the host record.
+func (r *Recorder) drain() {
+	batch := make([]event.Event, 256)
+	var out []byte
 	sleep := minDrainInterval
+	lastStatus := time.Time{}
+	var lastCounters [4]uint64
+	var lastDropped uint64
 	for {
-		n := events.Drain(buf)
+		n := r.events.Drain(batch)
+		if n > 0 {
+			table := r.gate.Table()
+			learning := table.Policy().Mode == policy.ModeLearn
+			if r.learnReset.Swap(false) {
+				clear(r.learnKeys)
+			}
+			out = out[:0]
+			lines := 0
+			for i := range batch[:n] {
+				e := &batch[i]
+				if learning && !r.newToLearning(e) {
+					continue
+				}
+				out = table.AppendDecision(out, e, r.id)
+				lines++
+			}
+			r.mu.Lock()
+			r.link.WriteRecords(out, lines)
+			r.mu.Unlock()
+		}
+		if n == len(batch) {
+			continue // more is waiting
+		}
+		st := r.gate.Stats()
+		if dropped := st.Dropped.Load(); dropped > lastDropped {
+			r.writeLine(fmt.Appendf(nil, `{"type":"dropped","time":%q,"container":%q,"records":%d}`+"\n", now(), r.id, dropped-lastDropped))
+			lastDropped = dropped
+		}
+		counters := [4]uint64{st.Recorded.Load(), st.Dropped.Load(), r.link.Lost.Load(), r.updates.Load() + r.refused.Load()}
+		if t := time.Now(); t.Sub(lastStatus) >= statusInterval && (counters != lastCounters || lastStatus.IsZero()) {
+			r.writeStatus()
+			lastStatus, lastCounters = t, counters
+		}
 		if n == 0 {
 			time.Sleep(sleep)
 			sleep = min(2*sleep, maxDrainInterval)
-			continue
-		}
-		sleep = minDrainInterval
-		for i := range buf[:n] {
-			e := &buf[i]
-			v := syscalls.Verdict(e.Verdict)
-			log.Infof("athena: decision container=%s pid=%d tid=%d syscall=%s args=%#x verdict=%v",
-				containerID, e.PID, e.TID, syscalls.Name(uintptr(e.Sysno)), e.Args, v)
+		} else {
+			sleep = minDrainInterval
 		}
 	}
+}
+
+// newToLearning reports whether a learn-mode event says something the
+// record does not hold yet (a new syscall, argument value, path or
+// endpoint). Denials and would-be denials are always new.
+func (r *Recorder) newToLearning(e *event.Event) bool {
+	v := syscalls.Verdict(e.Verdict)
+	if v.Has(syscalls.WouldDeny) || v.Action() != syscalls.Allow || e.Errno != 0 {
+		return true
+	}
+	if len(r.learnKeys) >= maxLearnKeys {
+		return true
+	}
+	key := learnKey(e)
+	if _, ok := r.learnKeys[key]; ok {
+		return false
+	}
+	r.learnKeys[key] = struct{}{}
+	return true
+}
+
+func (r *Recorder) writeLine(line []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.link.WriteRecords(line, 1)
+}
+
+func (r *Recorder) writeStatus() {
+	st := r.gate.Stats()
+	r.link.WriteStatus(&Status{
+		Container:     r.id,
+		Updated:       now(),
+		Mode:          r.gate.Table().Policy().Mode.String(),
+		Policy:        *r.policyName.Load(),
+		PolicyDigest:  *r.policyDigest.Load(),
+		Denied:        st.Denied.Load(),
+		Killed:        st.Killed.Load(),
+		Recorded:      st.Recorded.Load(),
+		Dropped:       st.Dropped.Load(),
+		Written:       r.link.Written.Load(),
+		Lost:          r.link.Lost.Load(),
+		PolicyUpdates: r.updates.Load(),
+		PolicyRefused: r.refused.Load(),
+	})
+}
+
+// control applies the policies the host sends. The host checked each one
+// before sending; the sandbox checks again (it parses and compiles what it
+// runs) and answers with a "policy" record either way.
+func (r *Recorder) control() {
+	in := &lineReader{r: fdReader(r.link.control)}
+	for {
+		data, digest, err := readPolicyMessage(in)
+		if err != nil && !errors.Is(err, errBadMessage) && digest == "" {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrNoProgress) {
+				time.Sleep(maxDrainInterval) // cannot happen on an O_RDWR FIFO; do not spin
+				continue
+			}
+			log.Warningf("athena: control channel: %v; live policy updates are off", err)
+			return
+		}
+		if err == nil {
+			err = r.apply(data, digest)
+		}
+		status, detail := "applied", ""
+		if err != nil {
+			r.refused.Add(1)
+			status, detail = "refused", err.Error()
+			log.Warningf("athena: policy update refused: %v", err)
+		} else {
+			r.updates.Add(1)
+		}
+		r.writeLine(fmt.Appendf(nil, `{"type":"policy","time":%q,"container":%q,"status":%q,"policy_digest":%q,"mode":%q,"error":%q}`+"\n",
+			now(), r.id, status, digest, r.gate.Table().Policy().Mode, detail))
+		r.writeStatus()
+	}
+}
+
+// apply parses, compiles and publishes a policy.
+func (r *Recorder) apply(data []byte, digest string) error {
+	p, err := policy.Parse("live update "+digest[:min(12, len(digest))], data)
+	if err != nil {
+		return err
+	}
+	table, err := syscalls.Compile(p)
+	if err != nil {
+		return err
+	}
+	r.gate.Publish(table)
+	name := p.File
+	r.policyName.Store(&name)
+	r.policyDigest.Store(&digest)
+	r.learnReset.Store(true)
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	slinux "gvisor.dev/gvisor/pkg/sentry/syscalls/linux"
 
 	"github.com/athenaos/athena/swarm/event"
+	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/ring"
 	"github.com/athenaos/athena/syscalls"
 )
@@ -29,11 +30,14 @@ type GateStats struct {
 	Dropped atomic.Uint64
 }
 
-// syscallGate joins a verdict gate to the sentry.
-type syscallGate struct {
+// SyscallGate joins a verdict gate to the sentry.
+type SyscallGate struct {
 	gate   *syscalls.Gate
 	events *ring.Ring
 	stats  *GateStats
+	// seen marks the syscalls learn mode has recorded once already
+	// (learnedBefore); cleared when a new policy is published.
+	seen [syscalls.MaxSyscall + 1]atomic.Bool
 }
 
 // installed guards against wrapping the table twice (every wrapper would
@@ -48,11 +52,11 @@ var installed atomic.Bool
 //
 // Preconditions: called once, before gVisor's kernel starts (the table is
 // read without synchronization once tasks run).
-func InstallSyscallGate(gate *syscalls.Gate, events *ring.Ring, stats *GateStats) {
+func InstallSyscallGate(gate *syscalls.Gate, events *ring.Ring, stats *GateStats) *SyscallGate {
 	if !installed.CompareAndSwap(false, true) {
 		panic("athena: syscall gate installed twice")
 	}
-	g := &syscallGate{gate: gate, events: events, stats: stats}
+	g := &SyscallGate{gate: gate, events: events, stats: stats}
 	table := slinux.AMD64
 	for num, sc := range table.Table {
 		sc.Fn = g.wrap(sc.Fn)
@@ -70,11 +74,27 @@ func InstallSyscallGate(gate *syscalls.Gate, events *ring.Ring, stats *GateStats
 		return rv, err
 	}
 	table.Init()
+	return g
 }
+
+// Publish makes table the policy of every call from now on (an atomic
+// pointer swap: calls in flight finish under the table they loaded).
+func (g *SyscallGate) Publish(table *syscalls.Table) {
+	for i := range g.seen {
+		g.seen[i].Store(false)
+	}
+	g.gate.Store(table)
+}
+
+// Table returns the policy in force.
+func (g *SyscallGate) Table() *syscalls.Table { return g.gate.Load() }
+
+// Stats returns the gate's counters.
+func (g *SyscallGate) Stats() *GateStats { return g.stats }
 
 // wrap returns fn behind the gate. The closure is built once per syscall at
 // install time; nothing here allocates per call.
-func (g *syscallGate) wrap(fn kernel.SyscallFn) kernel.SyscallFn {
+func (g *SyscallGate) wrap(fn kernel.SyscallFn) kernel.SyscallFn {
 	if fn == nil {
 		return nil
 	}
@@ -88,8 +108,9 @@ func (g *syscallGate) wrap(fn kernel.SyscallFn) kernel.SyscallFn {
 // SIGSYS).
 //
 // This is the hot path: one atomic load (the table), a table lookup, no
-// allocation, no lock and no logging unless the verdict asks for a record.
-func (g *syscallGate) check(t *kernel.Task, sysno uintptr, args *arch.SyscallArguments, fn kernel.SyscallFn) (uintptr, *kernel.SyscallControl, error) {
+// allocation, no lock and no logging unless the verdict asks for a record
+// or for a path, exec or net check (the slow path, slowCheck).
+func (g *SyscallGate) check(t *kernel.Task, sysno uintptr, args *arch.SyscallArguments, fn kernel.SyscallFn) (uintptr, *kernel.SyscallControl, error) {
 	table := g.gate.Load()
 	if table == nil {
 		// No policy: for performance this skips the argument copy, not
@@ -101,9 +122,17 @@ func (g *syscallGate) check(t *kernel.Task, sysno uintptr, args *arch.SyscallArg
 		uint64(args[3].Value), uint64(args[4].Value), uint64(args[5].Value),
 	}
 	v := table.Decide(sysno, &raw)
-	if v.Has(syscalls.Record) {
-		g.record(t, sysno, &raw, v)
+	if v&slowChecks != 0 {
+		return g.slowCheck(t, sysno, args, &raw, fn, table, v)
 	}
+	if v.Has(syscalls.Record) && !g.learnedBefore(table, sysno, v) {
+		g.record(t, sysno, &raw, v, nil)
+	}
+	return g.carryOut(t, sysno, args, fn, v)
+}
+
+// carryOut applies a verdict.
+func (g *SyscallGate) carryOut(t *kernel.Task, sysno uintptr, args *arch.SyscallArguments, fn kernel.SyscallFn, v syscalls.Verdict) (uintptr, *kernel.SyscallControl, error) {
 	switch v.Action() {
 	case syscalls.Errno:
 		g.stats.Denied.Add(1)
@@ -120,20 +149,34 @@ func (g *syscallGate) check(t *kernel.Task, sysno uintptr, args *arch.SyscallArg
 	return fn(t, sysno, *args)
 }
 
+// learnedBefore reports whether a learn-mode record of this call would
+// teach nothing new: a syscall already seen, whose arguments the profile
+// does not learn. Without it, learning would push every call of a busy
+// app through the ring and drop most of them.
+func (g *SyscallGate) learnedBefore(table *syscalls.Table, sysno uintptr, v syscalls.Verdict) bool {
+	if v.Has(syscalls.WouldDeny) || v.Intended() != v.Action() || sysno >= uintptr(len(g.seen)) ||
+		table.Policy().Mode != policy.ModeLearn || learnsArgs[sysno] {
+		return false
+	}
+	return g.seen[sysno].Swap(true)
+}
+
 // record pushes an event for a call the policy wants recorded (log action,
 // observe-mode would-deny, learn mode). It is off the common path: only
-// recorded calls come here, and it takes the PID namespace's read lock to
-// name the task.
-func (g *syscallGate) record(t *kernel.Task, sysno uintptr, raw *[6]uint64, v syscalls.Verdict) {
-	ev := event.Event{
-		Time:    time.Now().UnixNano(),
-		Kind:    event.KindSyscall,
-		Sysno:   uint32(sysno),
-		Verdict: uint64(v),
-		PID:     int32(t.ThreadGroup().ID()),
-		TID:     int32(t.ThreadID()),
-		Args:    *raw,
+// recorded calls come here. detail, when not nil, is what a slow check saw.
+func (g *SyscallGate) record(t *kernel.Task, sysno uintptr, raw *[6]uint64, v syscalls.Verdict, detail *event.Event) {
+	var ev event.Event
+	if detail != nil {
+		ev = *detail
 	}
+	ev.Time = time.Now().UnixNano()
+	ev.Kind = event.KindSyscall
+	ev.Sysno = uint32(sysno)
+	ev.Verdict = uint64(v)
+	ev.PID = int32(t.ThreadGroup().ID())
+	ev.TID = int32(t.ThreadID())
+	ev.Args = *raw
+	ev.SetComm(t.Name())
 	if g.events.TryPush(&ev) {
 		g.stats.Recorded.Add(1)
 	} else {

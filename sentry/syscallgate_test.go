@@ -24,7 +24,7 @@ rules:
     action: log
 `
 
-func newTestGate(t testing.TB, src string) (*syscallGate, *ring.Ring) {
+func newTestGate(t testing.TB, src string) (*SyscallGate, *ring.Ring) {
 	p, err := policy.Parse("test.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func newTestGate(t testing.TB, src string) (*syscallGate, *ring.Ring) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &syscallGate{gate: gate, events: events, stats: new(GateStats)}, events
+	return &SyscallGate{gate: gate, events: events, stats: new(GateStats)}, events
 }
 
 var calls int

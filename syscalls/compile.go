@@ -63,6 +63,9 @@ func Compile(p *policy.Policy) (*Table, error) {
 			return nil, err
 		}
 	}
+	if err := t.compileSlow(p); err != nil {
+		return nil, err
+	}
 	def := verdictFor(p.Default, p.Mode, -1)
 	t.unknown = def | Unknown
 	reached := make([]bool, len(rules))
@@ -73,6 +76,11 @@ func Compile(p *policy.Policy) (*Table, error) {
 			continue
 		}
 		var flags Verdict
+		if p.Mode == policy.ModeLearn {
+			// Learn mode collects paths, executables and endpoints of
+			// every call that has them, rules or not.
+			flags = learnChecks[n]
+		}
 		var progs []prog
 		base, by := def, -1
 		for i := range rules {
@@ -146,6 +154,13 @@ func (t *Table) resolve(p *policy.Policy, i int, cr *compiledRule) error {
 				continue
 			}
 			mark(pathOpSyscalls[op])
+		}
+		if refuses(r.Action) {
+			// Aliases: a hard link, rename or mount can make a protected
+			// file reachable under another name (see pathRule.match).
+			for _, op := range []string{"link", "rename", "mount"} {
+				mark(pathOpSyscalls[op])
+			}
 		}
 		return nil
 	case policy.KindExec:

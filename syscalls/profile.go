@@ -2,9 +2,12 @@ package syscalls
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/athenaos/athena/swarm/policy"
 )
@@ -31,14 +34,15 @@ type Profile struct {
 	overflow  map[string]bool
 	cloneSeen uint64 // union of namespace flags seen on clone
 	execs     map[string]bool
-	paths     map[string]map[string]bool // op -> paths
+	paths     map[string]map[string]bool // ops ("read", "read,write") -> paths
 	net       map[[2]string]map[string]bool
+	netOps    map[string]bool // net ops whose checks were seen
 }
 
 // NewProfile returns an empty profile.
 func NewProfile() *Profile {
 	return &Profile{values: map[string]map[uint64]bool{}, overflow: map[string]bool{}, execs: map[string]bool{},
-		paths: map[string]map[string]bool{}, net: map[[2]string]map[string]bool{}}
+		paths: map[string]map[string]bool{}, net: map[[2]string]map[string]bool{}, netOps: map[string]bool{}}
 }
 
 // Observe records one system call.
@@ -66,32 +70,45 @@ func (p *Profile) Observe(sysno uintptr, args *[6]uint64) {
 	}
 }
 
-// ObserveExec records an executed file. Paths that are not valid policy
-// globs (relative, or holding ?, [ or other glob syntax) are skipped: a
-// policy could not name them exactly.
+// ObserveExec records an executed file, exactly as given (ObserveDecision
+// generalizes first). Paths that are not valid policy globs (relative, or
+// holding ?, [ or other glob syntax) or not UTF-8 are skipped: a policy
+// could not name them exactly.
 func (p *Profile) ObserveExec(path string) {
-	if policy.CheckGlob(path) == nil {
+	if policy.CheckGlob(path) == nil && utf8.ValidString(path) {
 		p.execs[path] = true
 	}
 }
 
-// ObservePath records a file access; op is a policy path op (read, write, ...).
-// Paths that are not valid policy globs are skipped, as in ObserveExec.
+// ObservePath records a file access, exactly as given; op is a policy path
+// op (read, write, ...). Paths that are not valid policy globs are skipped,
+// as in ObserveExec.
 func (p *Profile) ObservePath(op, path string) {
-	if policy.CheckGlob(path) != nil || !slices.Contains(policy.PathOps, op) {
+	if bits, ok := policy.ParseOp(op); ok && op != "any" {
+		p.observeOps(bits, path)
+	}
+}
+
+// observeOps records a path that one call did all of ops to. The learned
+// rule for it lists exactly these ops: a rule that allows must cover all
+// the ops of a call (DecidePath).
+func (p *Profile) observeOps(ops policy.OpSet, path string) {
+	if ops == 0 || policy.CheckGlob(path) != nil || !utf8.ValidString(path) {
 		return
 	}
-	if p.paths[op] == nil {
-		p.paths[op] = map[string]bool{}
+	k := strings.Join(ops.Names(), ",")
+	if p.paths[k] == nil {
+		p.paths[k] = map[string]bool{}
 	}
-	p.paths[op][path] = true
+	p.paths[k][path] = true
 }
 
 // ObserveNet records an endpoint for op (connect, bind, sendto) and
 // protocol (tcp, udp, any), in policy endpoint syntax ("10.0.0.1:443").
-// Invalid ops, protocols or endpoints are skipped.
+// Invalid ops, protocols or endpoints (and endpoints that are not UTF-8)
+// are skipped.
 func (p *Profile) ObserveNet(op, protocol, endpoint string) {
-	if policy.CheckEndpoint(endpoint) != nil || !slices.Contains(policy.NetOps, op) || !slices.Contains(policy.NetProtocols, protocol) {
+	if policy.CheckEndpoint(endpoint) != nil || !utf8.ValidString(endpoint) || !slices.Contains(policy.NetOps, op) || !slices.Contains(policy.NetProtocols, protocol) {
 		return
 	}
 	k := [2]string{op, protocol}
@@ -104,35 +121,83 @@ func (p *Profile) ObserveNet(op, protocol, endpoint string) {
 // Policy returns the learned policy in enforce mode: what was seen is
 // allowed, anything else gets deny (errno(EPERM) or kill, say). Its
 // Marshal output parses back to an equal policy and it compiles.
+//
+// The rules come in this order, for the slow path's first-match
+// precedence (DecidePath, DecideExec, DecideNet):
+//
+//  1. deny the path, exec and net syscalls that were never seen, so that
+//     no learned path or endpoint lets them through;
+//  2. allow the learned paths (one rule per set of ops one call did) and
+//     endpoints (one per op and protocol);
+//  3. deny every other exec (the learned executables as an allowlist),
+//     path (/**) and IP or unix path endpoint (*:* and unix:/**) of the
+//     ops seen;
+//  4. allow the learned syscalls, with argument rules for clone, socket
+//     and personality.
 func (p *Profile) Policy(deny policy.Action) (*policy.Policy, error) {
 	pol := &policy.Policy{Version: policy.Version, Mode: policy.ModeEnforce, Default: deny}
-	// Exec, path and net rules come first: they concern only their own
-	// syscalls and never end the search (see Compile).
-	if len(p.execs) > 0 {
-		pol.Rules = append(pol.Rules, policy.Rule{Name: "learned executables", Action: deny, Exec: keys(p.execs)})
+	var allows, denies []policy.Rule
+	for _, k := range sortedKeys(p.paths) {
+		ops := strings.Split(k, ",")
+		allows = append(allows, policy.Rule{Name: "learned " + strings.Join(ops, "+") + " paths", Action: policy.Allow, Paths: keys(p.paths[k]), Ops: ops})
 	}
-	for _, op := range sortedKeys(p.paths) {
-		pol.Rules = append(pol.Rules, policy.Rule{Name: "learned " + op + " paths", Action: policy.Allow, Paths: keys(p.paths[op]), Ops: []string{op}})
-	}
-	if len(p.paths) > 0 {
-		pol.Rules = append(pol.Rules, policy.Rule{Name: "other paths", Action: deny, Paths: []string{"/**"}, Ops: []string{"any"}})
+	netOps := map[string]bool{}
+	for op := range p.netOps {
+		netOps[op] = true
 	}
 	var netKeys [][2]string
 	for k := range p.net {
 		netKeys = append(netKeys, k)
+		netOps[k[0]] = true
 	}
 	sort.Slice(netKeys, func(i, j int) bool { return netKeys[i][0]+netKeys[i][1] < netKeys[j][0]+netKeys[j][1] })
-	var otherNet []policy.NetRule
 	for _, k := range netKeys {
-		pol.Rules = append(pol.Rules, policy.Rule{Name: "learned " + k[0] + " endpoints", Action: policy.Allow,
+		allows = append(allows, policy.Rule{Name: "learned " + k[0] + " endpoints", Action: policy.Allow,
 			Net: []policy.NetRule{{Op: k[0], Protocol: k[1], To: keys(p.net[k])}}})
-		if !slices.ContainsFunc(otherNet, func(n policy.NetRule) bool { return n.Op == k[0] }) {
-			otherNet = append(otherNet, policy.NetRule{Op: k[0], Protocol: "any", To: []string{"*"}})
+	}
+	if len(p.execs) > 0 {
+		denies = append(denies, policy.Rule{Name: "learned executables", Action: deny, Exec: keys(p.execs)})
+	}
+	if len(p.paths) > 0 {
+		denies = append(denies, policy.Rule{Name: "other paths", Action: deny, Paths: []string{"/**"}, Ops: []string{"any"}})
+	}
+	var otherNet []policy.NetRule
+	for _, op := range policy.NetOps {
+		if netOps[op] {
+			otherNet = append(otherNet, policy.NetRule{Op: op, Protocol: "any", To: []string{"*:*", "unix:/**"}})
 		}
 	}
 	if len(otherNet) > 0 {
-		pol.Rules = append(pol.Rules, policy.Rule{Name: "other endpoints", Action: deny, Net: otherNet})
+		denies = append(denies, policy.Rule{Name: "other endpoints", Action: deny, Net: otherNet})
 	}
+	// The syscalls of the slow rules that were never seen are denied
+	// first: otherwise a learned path or endpoint would allow them (a
+	// slow rule before the rule that decides a syscall decides for it).
+	// A rule none of whose syscalls was seen (observed through
+	// ObservePath, ObserveExec or ObserveNet without Observe) keeps them.
+	slowRules := append(allows, denies...)
+	deny1, keep := map[string]bool{}, map[string]bool{}
+	for i := range slowRules {
+		sys := slowSyscalls(&slowRules[i])
+		seen := slices.ContainsFunc(sys, func(s string) bool { n, _ := Number(s); return p.seen[n] })
+		for _, s := range sys {
+			if seen {
+				deny1[s] = true
+			} else {
+				keep[s] = true
+			}
+		}
+	}
+	var unseen []string
+	for n, name := range names {
+		if deny1[name] && !keep[name] && !p.seen[n] {
+			unseen = append(unseen, name)
+		}
+	}
+	if len(unseen) > 0 {
+		pol.Rules = append(pol.Rules, policy.Rule{Name: "checked syscalls not seen", Action: deny, Syscalls: unseen})
+	}
+	pol.Rules = append(pol.Rules, slowRules...)
 	var plain []string
 	for n, ok := range p.seen {
 		if !ok {
@@ -192,6 +257,160 @@ func (p *Profile) Policy(deny policy.Action) (*policy.Policy, error) {
 		return nil, fmt.Errorf("learned profile does not compile: %w", err)
 	}
 	return out, nil
+}
+
+// slowSyscalls returns the syscalls a path, exec or net rule concerns (as
+// Compile marks them).
+func slowSyscalls(r *policy.Rule) []string {
+	var out []string
+	switch r.Kind() {
+	case policy.KindPath:
+		ops := r.Ops
+		if refuses(r.Action) {
+			ops = append(slices.Clone(ops), "link", "rename", "mount")
+		}
+		for _, op := range ops {
+			if op == "any" {
+				for _, l := range pathOpSyscalls {
+					out = append(out, l...)
+				}
+				continue
+			}
+			out = append(out, pathOpSyscalls[op]...)
+		}
+	case policy.KindExec:
+		out = append(out, execSyscalls...)
+	case policy.KindNet:
+		for _, n := range r.Net {
+			out = append(out, netOpSyscalls[n.Op]...)
+		}
+	}
+	return out
+}
+
+// ObserveDecision learns from one decision record: the call (Observe,
+// with its raw arguments), the paths a path check saw (for the ops the
+// call did, generalized by learnedPath), an executed file and where it led
+// (ObserveExec, generalized alike) and the endpoint a net check saw
+// (ObserveNet; a bind's address is learned as "*", keeping the port, so a
+// server may bind its port on any address). Decisions of calls that were
+// refused (an action other than allow) and of unknown syscalls teach
+// nothing; paths of a decision whose paths were cut are not learned.
+func (p *Profile) ObserveDecision(d *Decision) {
+	if (d.Type != "" && d.Type != DecisionType) || (d.Action != "" && d.Action != "allow") {
+		return
+	}
+	sysno := uintptr(d.Sysno)
+	name := Name(sysno)
+	if name == "" {
+		return
+	}
+	raw := d.Raw
+	p.Observe(sysno, &raw)
+	if !d.PathCut {
+		var ops policy.OpSet
+		for _, o := range d.Ops {
+			if bits, ok := policy.ParseOp(o); ok && o != "any" {
+				ops |= bits
+			}
+		}
+		for _, f := range []string{d.Path, d.Path2, d.Target} {
+			if f != "" && ops != 0 {
+				p.observeOps(ops, learnedPath(ops, f))
+			}
+		}
+		if slices.Contains(execSyscalls, name) {
+			for _, f := range []string{d.Path, d.Target} {
+				if f != "" {
+					p.ObserveExec(learnedPath(policy.OpExec, f))
+				}
+			}
+		}
+	}
+	if d.Net != nil {
+		op := netOpName(sysno)
+		if op == "" {
+			return
+		}
+		p.netOps[op] = true
+		proto := d.Net.Protocol
+		if proto != "tcp" && proto != "udp" {
+			proto = "any"
+		}
+		ep := d.Net.Endpoint
+		if op == "bind" && ep != "" && !strings.HasPrefix(ep, "unix:") {
+			ep = "*:" + ep[strings.LastIndexByte(ep, ':')+1:]
+		}
+		if ep != "" {
+			p.ObserveNet(op, proto, ep)
+		}
+	}
+}
+
+// tempDirs are the directories whose files are learned as DIR/**: their
+// names change from run to run.
+var tempDirs = []string{"/tmp", "/var/tmp", "/dev/shm", "/run"}
+
+// learnedPath generalizes a path one call did ops to, so that a replay of
+// the same workload matches the learned rule:
+//
+//   - /proc/PID (and what lies below /proc/self/, /proc/thread-self/,
+//     /proc/PID/task/TID/) become /proc/* (and /proc/*/task/*/);
+//   - anything under /tmp, /var/tmp, /dev/shm or /run becomes DIR/**;
+//   - for ops other than read and exec, the path becomes its directory's
+//     DIR/* (a server writing /var/log/app/x.log learns /var/log/app/*),
+//     except directly under / where it stays exact.
+func learnedPath(ops policy.OpSet, p string) string {
+	if !strings.HasPrefix(p, "/") {
+		return p
+	}
+	p = collapseProc(p)
+	for _, d := range tempDirs {
+		if policy.IsAncestorOrSelf(d, p) {
+			return d + "/**"
+		}
+	}
+	if ops&^(policy.OpRead|policy.OpExec) != 0 {
+		if dir := path.Dir(p); dir != "/" {
+			return dir + "/*"
+		}
+	}
+	return p
+}
+
+// collapseProc replaces the task directories of a /proc path by "*".
+func collapseProc(p string) string {
+	rest, ok := strings.CutPrefix(p, "/proc/")
+	if !ok {
+		return p
+	}
+	comps := strings.Split(rest, "/")
+	switch {
+	case len(comps) == 1 && !isDigits(comps[0]):
+		return p // the link /proc/self itself, or a file such as /proc/meminfo
+	case comps[0] == "self" || isDigits(comps[0]):
+		comps[0] = "*"
+		if len(comps) > 2 && comps[1] == "task" && isDigits(comps[2]) {
+			comps[2] = "*"
+		}
+	case comps[0] == "thread-self":
+		comps[0] = "*/task/*"
+	default:
+		return p
+	}
+	return "/proc/" + strings.Join(comps, "/")
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func keys(m map[string]bool) []string {

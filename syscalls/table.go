@@ -40,6 +40,11 @@ type Table struct {
 	tests   []argTest
 	values  []uint64
 	policy  *policy.Policy
+	// The slow path's rules (slowpath.go), each kind in rule order, with
+	// globs and endpoints compiled.
+	pathRules []pathRule
+	execRules []execRule
+	netRules  []netRule
 }
 
 // Policy returns the policy the table was compiled from (do not modify it).

@@ -2,9 +2,7 @@ package policy
 
 import (
 	"fmt"
-	"net/netip"
 	"path"
-	"strconv"
 	"strings"
 )
 
@@ -64,65 +62,9 @@ func matchComps(g, n []string) bool {
 	return len(n) == 0 || (len(n) == 1 && n[0] == "")
 }
 
-// CheckEndpoint validates a net rule endpoint (see NetRule).
+// CheckEndpoint validates a net rule endpoint (see NetRule and
+// ParseEndpoint).
 func CheckEndpoint(s string) error {
-	if s == "*" {
-		return nil
-	}
-	if rest, ok := strings.CutPrefix(s, "unix:"); ok {
-		switch {
-		case strings.HasPrefix(rest, "@") && len(rest) > 1:
-			return nil // abstract socket name
-		case strings.HasPrefix(rest, "/"):
-			return CheckGlob(rest)
-		}
-		return fmt.Errorf("%q: a unix endpoint is unix:/path or unix:@abstract", s)
-	}
-	var host, ports string
-	if strings.HasPrefix(s, "[") {
-		i := strings.Index(s, "]:")
-		if i < 0 {
-			return fmt.Errorf("%q: want [IPv6]:PORT", s)
-		}
-		host, ports = s[1:i], s[i+2:]
-		if !strings.Contains(host, ":") {
-			return fmt.Errorf("%q: brackets are for IPv6 addresses", s)
-		}
-	} else {
-		i := strings.LastIndex(s, ":")
-		if i < 0 {
-			return fmt.Errorf("%q: missing :PORT (use :* for any port)", s)
-		}
-		host, ports = s[:i], s[i+1:]
-		if strings.Contains(host, ":") {
-			return fmt.Errorf("%q: write IPv6 addresses in brackets, as in [::1]:80", s)
-		}
-	}
-	if host != "*" {
-		if strings.Contains(host, "/") {
-			pfx, err := netip.ParsePrefix(host)
-			if err != nil {
-				return fmt.Errorf("%q: bad address prefix %q", s, host)
-			}
-			if pfx.Masked() != pfx {
-				return fmt.Errorf("%q: prefix %s has host bits set (did you mean %s?)", s, host, pfx.Masked())
-			}
-		} else if a, err := netip.ParseAddr(host); err != nil || a.Zone() != "" {
-			return fmt.Errorf("%q: bad address %q", s, host)
-		}
-	}
-	if ports == "*" {
-		return nil
-	}
-	lo, hi, isRange := strings.Cut(ports, "-")
-	l, err1 := strconv.ParseUint(lo, 10, 16)
-	h := l
-	var err2 error
-	if isRange {
-		h, err2 = strconv.ParseUint(hi, 10, 16)
-	}
-	if err1 != nil || err2 != nil || h < l {
-		return fmt.Errorf("%q: bad port %q (want *, N or N-M with N <= M <= 65535)", s, ports)
-	}
-	return nil
+	_, err := ParseEndpoint(s)
+	return err
 }

@@ -17,8 +17,10 @@ import (
 
 const (
 	busybox = "athena-test/busybox"
-	athena  = "athena"
-	runc    = "runc"
+	// debianImage is built by bench/images-debian.sh (make images-debian).
+	debianImage = "athena-test/debian"
+	athena      = "athena"
+	runc        = "runc"
 	// commandTimeout bounds every docker or runsc-athena call, so a hung
 	// runtime fails the test instead of eating CI's time.
 	commandTimeout = 2 * time.Minute

@@ -1,0 +1,314 @@
+package sentry
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// LinkFiles are the host files a sandbox's link is made of. The host side
+// (runsc-athena create) makes them, owned by the user the sandbox runs as;
+// the sandbox opens them in "boot", before gVisor chroots it and applies its
+// seccomp filter, and holds them for its lifetime: afterwards it could open
+// nothing.
+type LinkFiles struct {
+	// Events is the decision record: JSON lines, appended.
+	Events string
+	// Status is rewritten in place with the sandbox's counters.
+	Status string
+	// Control is a FIFO the host writes policy replacements into.
+	Control string
+}
+
+// Link is the sandbox's end of the link to the host side: the durable
+// decision record, the status file and the control channel. Only raw
+// read/write/pwrite/ftruncate are used on the descriptors, which gVisor's
+// sentry seccomp filter allows, and nothing goes through Go's poller
+// (whose epoll set-up could come after the filter).
+type Link struct {
+	events, status, control int
+
+	// maxBytes bounds the record file; past it records are lost (and
+	// counted), so a chatty container cannot fill the host's disk.
+	maxBytes int64
+	size     int64
+
+	// Written and Lost count decision records written to the host and
+	// records lost on the way (a write error such as ENOSPC or EIO, or the
+	// size bound). Lost records are reported in the status file and, once
+	// the record can be written again, in a "lost" record.
+	Written, Lost atomic.Uint64
+	lostLogged    uint64
+}
+
+// DefaultEventsMaxBytes bounds a container's decision record.
+const DefaultEventsMaxBytes = 256 << 20
+
+// OpenLink opens the link's files. The control FIFO is opened read-write so
+// that it never reports end-of-file when no host writer is connected.
+func OpenLink(files LinkFiles, maxBytes int64) (*Link, error) {
+	l := &Link{events: -1, status: -1, control: -1, maxBytes: maxBytes}
+	var err error
+	if l.events, err = unix.Open(files.Events, unix.O_WRONLY|unix.O_APPEND|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0); err != nil {
+		return nil, fmt.Errorf("opening the decision record %s: %w", files.Events, err)
+	}
+	var st unix.Stat_t
+	if unix.Fstat(l.events, &st) == nil {
+		l.size = st.Size
+	}
+	if l.status, err = unix.Open(files.Status, unix.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("opening the status file %s: %w", files.Status, err)
+	}
+	if l.control, err = unix.Open(files.Control, unix.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("opening the control channel %s: %w", files.Control, err)
+	}
+	if err := unix.Fstat(l.control, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		l.Close()
+		return nil, fmt.Errorf("control channel %s is not a FIFO", files.Control)
+	}
+	return l, nil
+}
+
+// Close closes the link's descriptors.
+func (l *Link) Close() {
+	for _, fd := range []*int{&l.events, &l.status, &l.control} {
+		if *fd >= 0 {
+			unix.Close(*fd)
+			*fd = -1
+		}
+	}
+}
+
+// WriteRecords appends whole JSON lines (buf holds n of them) to the
+// record. It never blocks on anything but the host file itself, and is
+// called only by the drainer goroutine, never by the app's tasks.
+func (l *Link) WriteRecords(buf []byte, n int) {
+	if n == 0 {
+		return
+	}
+	if lost := l.Lost.Load(); lost > l.lostLogged {
+		// Say what was lost before what follows, once writing works.
+		line := fmt.Appendf(nil, `{"type":"lost","time":%q,"records":%d}`+"\n", time.Now().UTC().Format(time.RFC3339Nano), lost-l.lostLogged)
+		if l.write(line) {
+			l.lostLogged = lost
+		}
+	}
+	if l.size+int64(len(buf)) > l.maxBytes {
+		l.Lost.Add(uint64(n))
+		return
+	}
+	if l.write(buf) {
+		l.Written.Add(uint64(n))
+		return
+	}
+	l.Lost.Add(uint64(n))
+}
+
+// write appends b in one write(2). A short write (a full disk) leaves a
+// cut line; it is ended with a newline so the next record starts clean,
+// and readers skip the cut line.
+func (l *Link) write(b []byte) bool {
+	if l.size+int64(len(b)) > l.maxBytes {
+		return false
+	}
+	n, err := unix.Write(l.events, b)
+	if n > 0 {
+		l.size += int64(n)
+	}
+	if err == nil && n == len(b) {
+		return true
+	}
+	if n > 0 {
+		if m, _ := unix.Write(l.events, []byte("\n")); m == 1 {
+			l.size++
+		}
+	}
+	return false
+}
+
+// Status is what the sandbox reports about itself in the status file.
+type Status struct {
+	Container    string `json:"container"`
+	Updated      string `json:"updated"`
+	Mode         string `json:"mode"`
+	Policy       string `json:"policy"`
+	PolicyDigest string `json:"policy_digest"`
+	// Gate counters.
+	Denied   uint64 `json:"denied"`
+	Killed   uint64 `json:"killed"`
+	Recorded uint64 `json:"recorded"`
+	// Dropped counts records the full ring refused (the app was never
+	// made to wait for the drainer).
+	Dropped uint64 `json:"dropped"`
+	// Written and Lost count records written to and lost on the way to
+	// the host record.
+	Written uint64 `json:"written"`
+	Lost    uint64 `json:"lost"`
+	// PolicyUpdates counts policies replaced live; PolicyRefused those
+	// refused.
+	PolicyUpdates uint64 `json:"policy_updates"`
+	PolicyRefused uint64 `json:"policy_refused"`
+}
+
+// WriteStatus rewrites the status file in place. Errors are ignored: the
+// status is advisory, and the next tick tries again.
+func (l *Link) WriteStatus(s *Status) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return
+	}
+	b = append(b, '\n')
+	if n, err := unix.Pwrite(l.status, b, 0); err == nil && n == len(b) {
+		unix.Ftruncate(l.status, int64(len(b)))
+	}
+}
+
+// maxPolicyBytes bounds a policy sent over the control channel.
+const maxPolicyBytes = 1 << 20
+
+// controlMagic starts every control message:
+//
+//	athena-policy <length> <sha256 hex>\n<length bytes of policy YAML>
+//
+// The host side checks the policy before sending it and holds a lock
+// while it writes, so messages never interleave; the digest guards against
+// a cut or garbled message all the same.
+const controlMagic = "athena-policy "
+
+// PolicyDigest returns the digest a control message carries for data.
+func PolicyDigest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// EncodePolicyMessage frames data as one control message.
+func EncodePolicyMessage(data []byte) []byte {
+	msg := fmt.Appendf(nil, "%s%d %s\n", controlMagic, len(data), PolicyDigest(data))
+	return append(msg, data...)
+}
+
+// errBadMessage reports a control message that does not parse; the reader
+// resynchronizes at the next line.
+var errBadMessage = errors.New("malformed control message")
+
+// readPolicyMessage reads one control message from r and returns its
+// policy text and digest.
+func readPolicyMessage(r *lineReader) ([]byte, string, error) {
+	header, err := r.line(256)
+	if err != nil {
+		return nil, "", err
+	}
+	rest, ok := bytes.CutPrefix(header, []byte(controlMagic))
+	if !ok {
+		return nil, "", errBadMessage
+	}
+	fields := bytes.Fields(rest)
+	if len(fields) != 2 {
+		return nil, "", errBadMessage
+	}
+	n, err := strconv.Atoi(string(fields[0]))
+	if err != nil || n < 0 || n > maxPolicyBytes {
+		return nil, "", errBadMessage
+	}
+	data := make([]byte, n)
+	if err := r.full(data); err != nil {
+		return nil, "", err
+	}
+	digest := string(fields[1])
+	if PolicyDigest(data) != digest {
+		return nil, digest, fmt.Errorf("policy digest mismatch (a cut or garbled message)")
+	}
+	return data, digest, nil
+}
+
+// lineReader reads lines and exact byte counts from a blocking descriptor.
+type lineReader struct {
+	r   io.Reader
+	buf []byte
+}
+
+func (lr *lineReader) fill() error {
+	var tmp [4096]byte
+	n, err := lr.r.Read(tmp[:])
+	lr.buf = append(lr.buf, tmp[:n]...)
+	if n > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// line returns the next line without its newline. A line longer than max
+// is discarded up to its end and reported as errBadMessage.
+func (lr *lineReader) line(max int) ([]byte, error) {
+	for {
+		if i := bytes.IndexByte(lr.buf, '\n'); i >= 0 {
+			line := bytes.Clone(lr.buf[:i])
+			lr.buf = lr.buf[i+1:]
+			if i > max {
+				return nil, errBadMessage
+			}
+			return line, nil
+		}
+		if len(lr.buf) > max {
+			lr.buf = lr.buf[:0] // too long: drop, and keep looking for its end
+			for {
+				if err := lr.fill(); err != nil {
+					return nil, err
+				}
+				if i := bytes.IndexByte(lr.buf, '\n'); i >= 0 {
+					lr.buf = lr.buf[i+1:]
+					return nil, errBadMessage
+				}
+				lr.buf = lr.buf[:0]
+			}
+		}
+		if err := lr.fill(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// full fills p.
+func (lr *lineReader) full(p []byte) error {
+	for len(lr.buf) < len(p) {
+		if err := lr.fill(); err != nil {
+			return err
+		}
+	}
+	copy(p, lr.buf)
+	lr.buf = lr.buf[len(p):]
+	return nil
+}
+
+// fdReader reads a descriptor with raw read(2), retrying EINTR.
+type fdReader int
+
+func (fd fdReader) Read(p []byte) (int, error) {
+	for {
+		n, err := unix.Read(int(fd), p)
+		if err == unix.EINTR {
+			continue
+		}
+		if n < 0 {
+			n = 0
+		}
+		if err == nil && n == 0 {
+			return 0, io.EOF
+		}
+		return n, err
+	}
+}

@@ -1,0 +1,88 @@
+// probe: one system call per command, for the gate's integration tests.
+// Each command prints "ok" or the errno name of its failure, so a test can
+// compare the outcome under a policy with the outcome without one.
+//
+//   probe openat DIR NAME       open DIR, then openat(dirfd, NAME, O_RDONLY)
+//   probe clone-newuser         clone(CLONE_NEWUSER) (the child exits at once)
+//   probe socket-packet         socket(AF_PACKET, SOCK_RAW, 0)
+//   probe socket-inet           socket(AF_INET, SOCK_STREAM, 0)
+//   probe ioctl-tiocsti         ioctl(0, TIOCSTI, "x")
+//   probe connect IP PORT       TCP connect to IPv4 IP:PORT
+//   probe sendto IP PORT        one UDP datagram to IPv4 IP:PORT
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+
+static int report(long rc) {
+	if (rc < 0) {
+		printf("%s\n", strerrorname_np(errno) ? strerrorname_np(errno) : "E?");
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}
+
+static int inet_addr_of(const char *ip, const char *port, struct sockaddr_in *sa) {
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(atoi(port));
+	return inet_pton(AF_INET, ip, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+int main(int argc, char **argv) {
+	if (argc < 2) {
+		fprintf(stderr, "usage: probe COMMAND ARGS\n");
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "openat") && argc == 4) {
+		int dfd = open(argv[2], O_RDONLY | O_DIRECTORY);
+		if (dfd < 0)
+			return report(-1);
+		return report(openat(dfd, argv[3], O_RDONLY));
+	}
+	if (!strcmp(cmd, "clone-newuser")) {
+		long pid = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+		if (pid == 0)
+			_exit(0);
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		return report(pid);
+	}
+	if (!strcmp(cmd, "socket-packet"))
+		return report(socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL)));
+	if (!strcmp(cmd, "socket-inet"))
+		return report(socket(AF_INET, SOCK_STREAM, 0));
+	if (!strcmp(cmd, "ioctl-tiocsti")) {
+		char c = 'x';
+		return report(ioctl(0, TIOCSTI, &c));
+	}
+	if ((!strcmp(cmd, "connect") || !strcmp(cmd, "sendto")) && argc == 4) {
+		struct sockaddr_in sa;
+		if (inet_addr_of(argv[2], argv[3], &sa) < 0) {
+			fprintf(stderr, "bad address\n");
+			return 2;
+		}
+		int udp = !strcmp(cmd, "sendto");
+		int fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+		if (fd < 0)
+			return report(-1);
+		if (udp)
+			return report(sendto(fd, "x", 1, 0, (struct sockaddr *)&sa, sizeof sa));
+		return report(connect(fd, (struct sockaddr *)&sa, sizeof sa));
+	}
+	fprintf(stderr, "probe: unknown command %s\n", cmd);
+	return 2;
+}
