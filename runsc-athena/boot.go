@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/athenaos/athena/sentry"
@@ -68,9 +70,18 @@ func startSwarmFor(id string) error {
 	if err != nil {
 		return fmt.Errorf("loading the policy: %w", err)
 	}
-	link, err := sentry.OpenLink(linkFiles(id), *eventsMaxFlag)
-	if err != nil {
+	link := sentry.NoLink()
+	switch lc, err := storedLink(id); {
+	case errors.Is(err, fs.ErrNotExist):
+		// A sandbox not made by "runsc-athena create" (runsc do): the
+		// policy is enforced all the same, with no record.
+		fmt.Fprintf(os.Stderr, "runsc-athena boot: %s: no decision link (%v); decisions are enforced but not recorded\n", id, err)
+	case err != nil:
 		return err
+	default:
+		if link, err = sentry.OpenLink(lc.LinkFiles, lc.EventsMaxBytes); err != nil {
+			return err
+		}
 	}
 	events, err := ring.New(decisionRingSize)
 	if err != nil {

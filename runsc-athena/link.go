@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
+	"github.com/athenaos/athena/internal/atomicfile"
 	"github.com/athenaos/athena/sentry"
 )
 
@@ -32,15 +34,52 @@ const (
 	defaultEventsDir = "/var/lib/athena/events"
 	statusDir        = "/run/athena/status"
 	controlDir       = "/run/athena/control"
+	// linkDir holds each container's link description (linkConfig),
+	// written at create: the sandbox reads it in boot, because runsc does
+	// not pass AthenaOS's own flags on to the sandbox process, and the
+	// swarm commands read it to find a container's files.
+	linkDir = "/run/athena/link"
 )
+
+// linkConfig describes a container's link.
+type linkConfig struct {
+	sentry.LinkFiles
+	EventsMaxBytes int64
+}
+
+func linkConfigPath(id string) string {
+	return filepath.Join(linkDir, filepath.Base(id)+".json")
+}
+
+// storedLink reads the link description of container id.
+func storedLink(id string) (linkConfig, error) {
+	var c linkConfig
+	data, err := os.ReadFile(linkConfigPath(id))
+	if err != nil {
+		return c, err
+	}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return c, fmt.Errorf("%s: %w", linkConfigPath(id), err)
+	}
+	return c, nil
+}
 
 var (
 	eventsDirFlag = flag.String("athena-events-dir", defaultEventsDir, "AthenaOS: directory of the containers' decision records (ID.jsonl)")
 	eventsMaxFlag = flag.Int64("athena-events-max-bytes", sentry.DefaultEventsMaxBytes, "AthenaOS: size bound of one container's decision record; records past it are counted as lost")
 )
 
-// linkFiles returns the link's files for container id.
+// linkFiles returns the link's files of container id: as created, while
+// the container exists; as the flags say, for a new or deleted one.
 func linkFiles(id string) sentry.LinkFiles {
+	if c, err := storedLink(id); err == nil {
+		return c.LinkFiles
+	}
+	return newLinkFiles(id)
+}
+
+// newLinkFiles returns where the link's files of a new container go.
+func newLinkFiles(id string) sentry.LinkFiles {
 	base := filepath.Base(id)
 	return sentry.LinkFiles{
 		Events:  filepath.Join(*eventsDirFlag, base+".jsonl"),
@@ -78,9 +117,9 @@ func sandboxOwner(spec *specs.Spec) (uid, gid int) {
 // or restored. The record is appended to, never truncated: a restored
 // container goes on with its predecessor's record.
 func prepareLink(id string, spec *specs.Spec) error {
-	files := linkFiles(id)
+	files := newLinkFiles(id)
 	uid, gid := sandboxOwner(spec)
-	for _, dir := range []string{filepath.Dir(files.Events), statusDir, controlDir} {
+	for _, dir := range []string{filepath.Dir(files.Events), statusDir, controlDir, linkDir} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("preparing the decision link: %w", err)
 		}
@@ -104,6 +143,9 @@ func prepareLink(id string, spec *specs.Spec) error {
 			return fmt.Errorf("preparing the decision link: %w", err)
 		}
 	}
+	if err := atomicfile.WriteJSON(linkConfigPath(id), linkConfig{LinkFiles: files, EventsMaxBytes: *eventsMaxFlag}); err != nil {
+		return fmt.Errorf("preparing the decision link: %w", err)
+	}
 	return nil
 }
 
@@ -112,6 +154,7 @@ func prepareLink(id string, spec *specs.Spec) error {
 // records of decisions are kept for audit (docs/policy.md, "Decisions").
 func removeLink(id string) {
 	files := linkFiles(id)
+	os.Remove(linkConfigPath(id))
 	os.Remove(files.Status)
 	os.Remove(files.Control)
 	os.Remove(controlLock(id))

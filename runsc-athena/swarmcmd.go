@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -292,7 +293,8 @@ func swarmPolicySet(args []string) error {
 		return fmt.Errorf("container %q is not running", id)
 	}
 	digest := sentry.PolicyDigest(text)
-	if err := sendPolicy(id, text, digest); err != nil {
+	abs, _ := filepath.Abs(file)
+	if err := sendPolicy(id, abs, text, digest); err != nil {
 		return err
 	}
 	// Store the text the sandbox checked, under the name it reports.
@@ -305,7 +307,7 @@ func swarmPolicySet(args []string) error {
 
 // sendPolicy writes a policy message to the container's control FIFO and
 // waits for the sandbox's answer in its record.
-func sendPolicy(id string, text []byte, digest string) error {
+func sendPolicy(id, name string, text []byte, digest string) error {
 	files := linkFiles(id)
 	lock, err := os.OpenFile(controlLock(id), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -334,7 +336,7 @@ func sendPolicy(id string, text []byte, digest string) error {
 	ctl := os.NewFile(uintptr(fd), files.Control)
 	defer ctl.Close()
 	ctl.SetWriteDeadline(time.Now().Add(policyAnswerTimeout))
-	if _, err := ctl.Write(sentry.EncodePolicyMessage(text)); err != nil {
+	if _, err := ctl.Write(sentry.EncodePolicyMessage(name, text)); err != nil {
 		return fmt.Errorf("sending the policy to %s: %w", id, err)
 	}
 	deadline := time.Now().Add(policyAnswerTimeout)

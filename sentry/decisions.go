@@ -52,6 +52,9 @@ type Recorder struct {
 	// alone); learnReset asks the drainer to forget it.
 	learnKeys  map[string]struct{}
 	learnReset atomic.Bool
+	// folds are the open windows of repeated refusals (the drainer's
+	// alone).
+	folds map[string]*folding
 }
 
 // learnKey is what makes a learn-mode event new: its syscall, the
@@ -67,7 +70,7 @@ func learnKey(e *event.Event) string {
 // NewRecorder joins a gate, its event ring and a link. digest is the
 // PolicyDigest of the policy text the sandbox started with.
 func NewRecorder(id string, gate *SyscallGate, events *ring.Ring, link *Link, policyName, digest string) *Recorder {
-	r := &Recorder{id: id, gate: gate, events: events, link: link, learnKeys: map[string]struct{}{}}
+	r := &Recorder{id: id, gate: gate, events: events, link: link, learnKeys: map[string]struct{}{}, folds: map[string]*folding{}}
 	r.policyName.Store(&policyName)
 	r.policyDigest.Store(&digest)
 	return r
@@ -79,7 +82,9 @@ func (r *Recorder) Run() {
 	r.writeLine(fmt.Appendf(nil, `{"type":"start","time":%q,"container":%q,"mode":%q,"policy":%q,"policy_digest":%q}`+"\n",
 		now(), r.id, r.gate.Table().Policy().Mode, *r.policyName.Load(), *r.policyDigest.Load()))
 	go r.drain()
-	go r.control()
+	if r.link.control >= 0 {
+		go r.control()
+	}
 }
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
@@ -92,6 +97,8 @@ func (r *Recorder) drain() {
 	lastStatus := time.Time{}
 	var lastCounters [4]uint64
 	var lastDropped uint64
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		n := r.events.Drain(batch)
 		if n > 0 {
@@ -107,6 +114,16 @@ func (r *Recorder) drain() {
 				if learning && !r.newToLearning(e) {
 					continue
 				}
+				if !learning && syscalls.Verdict(e.Verdict).Intended() != syscalls.Allow {
+					var flushed *event.Event
+					if flushed = r.fold(e); flushed != nil {
+						out = table.AppendDecision(out, flushed, r.id)
+						lines++
+					}
+					if e.Repeats == foldedAway {
+						continue
+					}
+				}
 				out = table.AppendDecision(out, e, r.id)
 				lines++
 			}
@@ -116,6 +133,17 @@ func (r *Recorder) drain() {
 		}
 		if n == len(batch) {
 			continue // more is waiting
+		}
+		if len(r.folds) > 0 {
+			out = out[:0]
+			lines := 0
+			for _, e := range r.expiredFolds(time.Now().UnixNano()) {
+				out = r.gate.Table().AppendDecision(out, e, r.id)
+				lines++
+			}
+			r.mu.Lock()
+			r.link.WriteRecords(out, lines)
+			r.mu.Unlock()
 		}
 		st := r.gate.Stats()
 		if dropped := st.Dropped.Load(); dropped > lastDropped {
@@ -128,12 +156,98 @@ func (r *Recorder) drain() {
 			lastStatus, lastCounters = t, counters
 		}
 		if n == 0 {
-			time.Sleep(sleep)
+			r.gate.drainerAsleep.Store(true)
+			if r.events.Len() == 0 { // an event pushed before the flag was set would wait
+				timer.Reset(sleep)
+				select {
+				case <-r.gate.wake:
+					timer.Stop()
+				case <-timer.C:
+				}
+			}
+			r.gate.drainerAsleep.Store(false)
 			sleep = min(2*sleep, maxDrainInterval)
 		} else {
 			sleep = minDrainInterval
 		}
 	}
+}
+
+// Repeats of one refusal (same syscall, rule, command, paths and address)
+// within foldWindow of the first are folded into one record: the first is
+// written at once, the others are counted and written as one record (the
+// last of them, with Repeats) when the window closes. A program that
+// retries a refused call in a loop thus costs a line a second, not a line
+// a call.
+const (
+	foldWindow   = int64(time.Second)
+	maxFoldKeys  = 4096
+	foldedAway   = ^uint16(0) // marks an event fold consumed, internally
+	maxFoldCount = ^uint16(0) - 1
+)
+
+// folding is the state of one key's window.
+type folding struct {
+	first int64 // time of the record that opened the window
+	n     uint16
+	last  event.Event
+}
+
+// fold accounts e in its window. It marks e folded away (Repeats ==
+// foldedAway) if e falls in an open window; otherwise e opens a new one,
+// and the previous window's folded calls, if any, are returned to be
+// written first.
+func (r *Recorder) fold(e *event.Event) *event.Event {
+	key := foldKey(e)
+	f := r.folds[key]
+	if f != nil && e.Time-f.first < foldWindow {
+		if f.n < maxFoldCount {
+			f.n++
+		}
+		f.last = *e
+		e.Repeats = foldedAway
+		return nil
+	}
+	var flushed *event.Event
+	if f != nil && f.n > 0 {
+		flushed = new(event.Event)
+		*flushed = f.last
+		flushed.Repeats = f.n
+	}
+	if f == nil {
+		if len(r.folds) >= maxFoldKeys {
+			// Too many distinct refusals to fold: start over (the
+			// folded counts of the dropped windows are lost, the
+			// refusals themselves were recorded).
+			clear(r.folds)
+		}
+		f = new(folding)
+		r.folds[key] = f
+	}
+	f.first, f.n = e.Time, 0
+	return flushed
+}
+
+// expiredFolds closes the windows older than foldWindow and returns the
+// records of their folded calls.
+func (r *Recorder) expiredFolds(now int64) []*event.Event {
+	var out []*event.Event
+	for key, f := range r.folds {
+		if now-f.first < foldWindow {
+			continue
+		}
+		if f.n > 0 {
+			e := f.last
+			e.Repeats = f.n
+			out = append(out, &e)
+		}
+		delete(r.folds, key)
+	}
+	return out
+}
+
+func foldKey(e *event.Event) string {
+	return fmt.Sprintf("%d %s %s", syscalls.Verdict(e.Verdict).Rule(), e.CommString(), learnKey(e))
 }
 
 // newToLearning reports whether a learn-mode event says something the
@@ -186,7 +300,8 @@ func (r *Recorder) writeStatus() {
 func (r *Recorder) control() {
 	in := &lineReader{r: fdReader(r.link.control)}
 	for {
-		data, digest, err := readPolicyMessage(in)
+		msg, err := readPolicyMessage(in)
+		digest := msg.digest
 		if err != nil && !errors.Is(err, errBadMessage) && digest == "" {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrNoProgress) {
 				time.Sleep(maxDrainInterval) // cannot happen on an O_RDWR FIFO; do not spin
@@ -196,7 +311,7 @@ func (r *Recorder) control() {
 			return
 		}
 		if err == nil {
-			err = r.apply(data, digest)
+			err = r.apply(msg)
 		}
 		status, detail := "applied", ""
 		if err != nil {
@@ -213,8 +328,8 @@ func (r *Recorder) control() {
 }
 
 // apply parses, compiles and publishes a policy.
-func (r *Recorder) apply(data []byte, digest string) error {
-	p, err := policy.Parse("live update "+digest[:min(12, len(digest))], data)
+func (r *Recorder) apply(msg policyMessage) error {
+	p, err := policy.Parse(msg.name, msg.data)
 	if err != nil {
 		return err
 	}
@@ -225,7 +340,7 @@ func (r *Recorder) apply(data []byte, digest string) error {
 	r.gate.Publish(table)
 	name := p.File
 	r.policyName.Store(&name)
-	r.policyDigest.Store(&digest)
+	r.policyDigest.Store(&msg.digest)
 	r.learnReset.Store(true)
 	return nil
 }

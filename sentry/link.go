@@ -80,6 +80,13 @@ func OpenLink(files LinkFiles, maxBytes int64) (*Link, error) {
 	return l, nil
 }
 
+// NoLink returns a link to nowhere, for a sandbox the host side made no
+// link for: every record is counted as lost, and there is no control
+// channel.
+func NoLink() *Link {
+	return &Link{events: -1, status: -1, control: -1}
+}
+
 // Close closes the link's descriptors.
 func (l *Link) Close() {
 	for _, fd := range []*int{&l.events, &l.status, &l.control} {
@@ -179,7 +186,10 @@ const maxPolicyBytes = 1 << 20
 
 // controlMagic starts every control message:
 //
-//	athena-policy <length> <sha256 hex>\n<length bytes of policy YAML>
+//	athena-policy <length> <sha256 hex> <quoted name>\n<length bytes of policy YAML>
+//
+// The name (a Go-quoted string: the host's file name) is what status and
+// errors call the policy.
 //
 // The host side checks the policy before sending it and holds a lock
 // while it writes, so messages never interleave; the digest guards against
@@ -192,9 +202,9 @@ func PolicyDigest(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// EncodePolicyMessage frames data as one control message.
-func EncodePolicyMessage(data []byte) []byte {
-	msg := fmt.Appendf(nil, "%s%d %s\n", controlMagic, len(data), PolicyDigest(data))
+// EncodePolicyMessage frames data, named name, as one control message.
+func EncodePolicyMessage(name string, data []byte) []byte {
+	msg := fmt.Appendf(nil, "%s%d %s %s\n", controlMagic, len(data), PolicyDigest(data), strconv.Quote(name))
 	return append(msg, data...)
 }
 
@@ -202,34 +212,45 @@ func EncodePolicyMessage(data []byte) []byte {
 // resynchronizes at the next line.
 var errBadMessage = errors.New("malformed control message")
 
-// readPolicyMessage reads one control message from r and returns its
-// policy text and digest.
-func readPolicyMessage(r *lineReader) ([]byte, string, error) {
-	header, err := r.line(256)
+// policyMessage is one control message.
+type policyMessage struct {
+	name, digest string
+	data         []byte
+}
+
+// readPolicyMessage reads one control message from r. A message whose
+// header parses but whose text does not match its digest is returned with
+// its digest and an error, so that the refusal can name it.
+func readPolicyMessage(r *lineReader) (policyMessage, error) {
+	var m policyMessage
+	header, err := r.line(4096)
 	if err != nil {
-		return nil, "", err
+		return m, err
 	}
 	rest, ok := bytes.CutPrefix(header, []byte(controlMagic))
 	if !ok {
-		return nil, "", errBadMessage
+		return m, errBadMessage
 	}
-	fields := bytes.Fields(rest)
-	if len(fields) != 2 {
-		return nil, "", errBadMessage
+	fields := bytes.SplitN(rest, []byte(" "), 3)
+	if len(fields) != 3 {
+		return m, errBadMessage
+	}
+	if m.name, err = strconv.Unquote(string(fields[2])); err != nil {
+		return m, errBadMessage
 	}
 	n, err := strconv.Atoi(string(fields[0]))
 	if err != nil || n < 0 || n > maxPolicyBytes {
-		return nil, "", errBadMessage
+		return m, errBadMessage
 	}
-	data := make([]byte, n)
-	if err := r.full(data); err != nil {
-		return nil, "", err
+	m.data = make([]byte, n)
+	if err := r.full(m.data); err != nil {
+		return m, err
 	}
-	digest := string(fields[1])
-	if PolicyDigest(data) != digest {
-		return nil, digest, fmt.Errorf("policy digest mismatch (a cut or garbled message)")
+	m.digest = string(fields[1])
+	if PolicyDigest(m.data) != m.digest {
+		return m, fmt.Errorf("policy digest mismatch (a cut or garbled message)")
 	}
-	return data, digest, nil
+	return m, nil
 }
 
 // lineReader reads lines and exact byte counts from a blocking descriptor.

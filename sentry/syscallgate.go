@@ -35,6 +35,12 @@ type SyscallGate struct {
 	gate   *syscalls.Gate
 	events *ring.Ring
 	stats  *GateStats
+	// wake rouses the recorder's drainer when it sleeps (drainerAsleep)
+	// and an event arrives, so that records reach the host within
+	// moments even when the sandbox is killed soon after. Only recorded
+	// calls touch it, and only one per sleep of the drainer.
+	wake          chan struct{}
+	drainerAsleep atomic.Bool
 	// seen marks the syscalls learn mode has recorded once already
 	// (learnedBefore); cleared when a new policy is published.
 	seen [syscalls.MaxSyscall + 1]atomic.Bool
@@ -56,7 +62,7 @@ func InstallSyscallGate(gate *syscalls.Gate, events *ring.Ring, stats *GateStats
 	if !installed.CompareAndSwap(false, true) {
 		panic("athena: syscall gate installed twice")
 	}
-	g := &SyscallGate{gate: gate, events: events, stats: stats}
+	g := &SyscallGate{gate: gate, events: events, stats: stats, wake: make(chan struct{}, 1)}
 	table := slinux.AMD64
 	for num, sc := range table.Table {
 		sc.Fn = g.wrap(sc.Fn)
@@ -173,12 +179,20 @@ func (g *SyscallGate) record(t *kernel.Task, sysno uintptr, raw *[6]uint64, v sy
 	ev.Kind = event.KindSyscall
 	ev.Sysno = uint32(sysno)
 	ev.Verdict = uint64(v)
-	ev.PID = int32(t.ThreadGroup().ID())
-	ev.TID = int32(t.ThreadID())
 	ev.Args = *raw
-	ev.SetComm(t.Name())
+	if t != nil { // nil only in this package's tests, which have no kernel
+		ev.PID = int32(t.ThreadGroup().ID())
+		ev.TID = int32(t.ThreadID())
+		ev.SetComm(t.Name())
+	}
 	if g.events.TryPush(&ev) {
 		g.stats.Recorded.Add(1)
+		if g.drainerAsleep.Load() && g.drainerAsleep.CompareAndSwap(true, false) {
+			select {
+			case g.wake <- struct{}{}:
+			default:
+			}
+		}
 	} else {
 		g.stats.Dropped.Add(1)
 	}

@@ -292,6 +292,12 @@ func verdictFor(a policy.Action, mode policy.Mode, rule int) Verdict {
 		intended = KillThread
 	}
 	act := intended
+	if intended != Allow {
+		// Every refusal is recorded: the host's record is where an
+		// operator learns what the policy stopped (the recorder folds
+		// repeats of one refusal).
+		flags |= Record
+	}
 	switch mode {
 	case policy.ModeObserve:
 		if intended != Allow {

@@ -60,6 +60,10 @@ type Decision struct {
 	Intended  string `json:"intended"`
 	Mode      string `json:"mode"`
 	WouldDeny bool   `json:"would_deny"`
+	// Repeats counts calls alike (same syscall, rule, command, paths and
+	// address) folded into this record since the last record of them:
+	// the line stands for Repeats+1 calls, the last of them at Time.
+	Repeats int `json:"repeats,omitempty"`
 }
 
 // NetDecision is the socket address part of a Decision.
@@ -86,7 +90,7 @@ func (t *Table) NewDecision(ev *event.Event, container string) Decision {
 		Type: DecisionType, Time: time.Unix(0, ev.Time).UTC(), Container: container,
 		PID: ev.PID, TID: ev.TID, Comm: ev.CommString(), Syscall: Name(sysno), Sysno: ev.Sysno,
 		Raw: ev.Args, PathCut: ev.Flags&event.FlagPathCut != 0,
-		RuleIndex: v.Rule(), WouldDeny: v.Has(WouldDeny),
+		RuleIndex: v.Rule(), WouldDeny: v.Has(WouldDeny), Repeats: int(ev.Repeats),
 	}
 	if d.Syscall == "" {
 		d.Syscall = "unknown"

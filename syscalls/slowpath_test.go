@@ -102,7 +102,7 @@ func TestDecidePath(t *testing.T) {
 		{name: "earlier syscall rule wins", sys: "getxattr", ops: rd, targets: []FileTarget{ft("/etc/shadow")}, act: Allow, rule: 0},
 		{name: "earlier path rule beats later syscall rule", sys: "lgetxattr", ops: rd, targets: []FileTarget{ft("/etc/shadow")}, act: Errno, errno: uint16(unix.EACCES), rule: 1},
 		{name: "later syscall rule stands when no path rule matches", sys: "lgetxattr", ops: rd, targets: []FileTarget{ft("/usr/x")}, act: Errno, errno: uint16(unix.EPERM), rule: 6},
-		{name: "flags kept", ops: rd, targets: []FileTarget{ft("/etc/shadow")}, act: Errno, rule: 1, flags: NeedsPathCheck, noFlags: Record},
+		{name: "flags kept", ops: rd, targets: []FileTarget{ft("/etc/shadow")}, act: Errno, rule: 1, flags: NeedsPathCheck | Record, noFlags: WouldDeny}, // refusals are recorded
 		// Observe: non-allow becomes allow + record + would-deny, the
 		// intended action stays.
 		{name: "observe", table: "observe", ops: rd, targets: []FileTarget{ft("/etc/shadow")}, act: Allow, errno: uint16(unix.EACCES), rule: 1, flags: Record | WouldDeny | NeedsPathCheck},

@@ -63,7 +63,11 @@ type Event struct {
 	// Errno is the error a check itself ended the call with (for example
 	// ENOENT when a path could not be resolved), 0 otherwise.
 	Errno uint16
-	_     [2]byte
+	// Repeats counts calls alike (same syscall, rule, command, paths and
+	// address) that the recorder folded into this one since the last
+	// record of them, saturating at 65535. Set by the recorder, not by
+	// the hot path.
+	Repeats uint16
 	// Args are the call's raw arguments.
 	Args [6]uint64
 	// Ret is the call's return value, when recorded after the call.

@@ -128,6 +128,12 @@ func (r *Ring) Drain(buf []event.Event) int {
 	return n
 }
 
+// Len returns how many events are in the ring, counting pushes that have
+// claimed a slot but not yet published it. A consumer that sees 0 after
+// announcing it will sleep has seen every push that did not see the
+// announcement.
+func (r *Ring) Len() int { return int(r.tail.Load() - r.head.Load()) }
+
 // Stats is a snapshot of a ring's counters.
 type Stats struct {
 	Capacity int

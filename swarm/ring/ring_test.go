@@ -179,3 +179,23 @@ func BenchmarkTryPushParallel(b *testing.B) {
 	})
 	close(stop)
 }
+
+func TestLen(t *testing.T) {
+	r, err := New(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e event.Event
+	if r.Len() != 0 {
+		t.Fatal("new ring not empty")
+	}
+	r.TryPush(&e)
+	r.TryPush(&e)
+	if r.Len() != 2 {
+		t.Fatalf("Len %d, want 2", r.Len())
+	}
+	r.Pop(&e)
+	if r.Len() != 1 {
+		t.Fatalf("Len %d, want 1", r.Len())
+	}
+}
