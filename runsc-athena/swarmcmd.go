@@ -29,8 +29,10 @@ import (
 // say over running sandboxes.
 type swarmCmd struct{}
 
-func (*swarmCmd) Name() string     { return "swarm" }
-func (*swarmCmd) Synopsis() string { return "AthenaOS: decisions, status and live policy of containers" }
+func (*swarmCmd) Name() string { return "swarm" }
+func (*swarmCmd) Synopsis() string {
+	return "AthenaOS: decisions, status and live policy of containers"
+}
 func (*swarmCmd) Usage() string {
 	return `swarm VERB [flags] ID ...
 
