@@ -426,30 +426,37 @@ var argDecoders = func() map[string]argDecoder {
 // constNames caches ConstName answers (a scan of the constant table each):
 // prefix -> value -> name ("" for none).
 var constNames struct {
-	sync.Mutex
+	mu sync.Mutex
+	// +checklocks:mu
 	m map[string]map[uint64]string
 }
 
 func constName(prefix string, v uint64) (string, bool) {
-	constNames.Lock()
-	defer constNames.Unlock()
+	if n, ok := cachedConstName(prefix, v); ok {
+		return n, n != ""
+	}
+	n, _ := policy.ConstName(prefix, v)
+	if alias, ok := preferredConst[n]; ok {
+		n = alias
+	}
+	constNames.mu.Lock()
+	defer constNames.mu.Unlock()
 	if constNames.m == nil {
 		constNames.m = map[string]map[uint64]string{}
 	}
-	byVal := constNames.m[prefix]
-	if byVal == nil {
-		byVal = map[uint64]string{}
-		constNames.m[prefix] = byVal
+	if constNames.m[prefix] == nil {
+		constNames.m[prefix] = map[uint64]string{}
 	}
-	n, ok := byVal[v]
-	if !ok {
-		n, _ = policy.ConstName(prefix, v)
-		if alias, ok := preferredConst[n]; ok {
-			n = alias
-		}
-		byVal[v] = n
-	}
+	constNames.m[prefix][v] = n
 	return n, n != ""
+}
+
+// cachedConstName looks a name up in the cache.
+func cachedConstName(prefix string, v uint64) (string, bool) {
+	constNames.mu.Lock()
+	defer constNames.mu.Unlock()
+	n, ok := constNames.m[prefix][v]
+	return n, ok
 }
 
 // preferredConst replaces aliases that sort first but read worse.

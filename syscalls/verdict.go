@@ -42,12 +42,13 @@ const (
 	// (observe, learn) turned it into allow.
 	WouldDeny
 	// NeedsPathCheck: a path rule concerns this syscall; the fs/ slow path
-	// must look at the resolved path (not enforced yet).
+	// must resolve the call's paths and Table.DecidePath decide.
 	NeedsPathCheck
-	// NeedsNetCheck: a net rule concerns this syscall (not enforced yet).
+	// NeedsNetCheck: a net rule concerns this syscall; the sentry reads
+	// its socket address and Table.DecideNet decides.
 	NeedsNetCheck
-	// NeedsExecCheck: an exec allowlist concerns this syscall (not enforced
-	// yet).
+	// NeedsExecCheck: an exec allowlist concerns this syscall;
+	// Table.DecideExec decides on the resolved executable.
 	NeedsExecCheck
 	// HasPredicates: the verdict for this syscall depends on its arguments.
 	HasPredicates
