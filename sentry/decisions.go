@@ -89,87 +89,113 @@ func (r *Recorder) Run() {
 
 func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
 
-// drain moves events from the ring to the host record.
+// drain moves events from the ring to the host record, and keeps the
+// status file and the folded refusals up to date, until the sandbox exits.
 func (r *Recorder) drain() {
 	batch := make([]event.Event, 256)
 	var out []byte
+	var tick recorderTick
 	sleep := minDrainInterval
-	lastStatus := time.Time{}
-	var lastCounters [4]uint64
-	var lastDropped uint64
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
 		n := r.events.Drain(batch)
 		if n > 0 {
-			table := r.gate.Table()
-			learning := table.Policy().Mode == policy.ModeLearn
-			if r.learnReset.Swap(false) {
-				clear(r.learnKeys)
-			}
-			out = out[:0]
-			lines := 0
-			for i := range batch[:n] {
-				e := &batch[i]
-				if learning && !r.newToLearning(e) {
-					continue
-				}
-				if !learning && syscalls.Verdict(e.Verdict).Intended() != syscalls.Allow {
-					var flushed *event.Event
-					if flushed = r.fold(e); flushed != nil {
-						out = table.AppendDecision(out, flushed, r.id)
-						lines++
-					}
-					if e.Repeats == foldedAway {
-						continue
-					}
-				}
-				out = table.AppendDecision(out, e, r.id)
-				lines++
-			}
-			r.mu.Lock()
-			r.link.WriteRecords(out, lines)
-			r.mu.Unlock()
+			var lines int
+			out, lines = r.encode(out[:0], batch[:n])
+			r.write(out, lines)
 		}
 		if n == len(batch) {
 			continue // more is waiting
 		}
-		if len(r.folds) > 0 {
-			out = out[:0]
-			lines := 0
-			for _, e := range r.expiredFolds(time.Now().UnixNano()) {
-				out = r.gate.Table().AppendDecision(out, e, r.id)
+		r.tick(&tick, time.Now())
+		if n > 0 {
+			sleep = minDrainInterval
+			continue
+		}
+		// Announce the sleep, then look once more: a push that did not
+		// see the announcement is in Len.
+		r.gate.drainerAsleep.Store(true)
+		if r.events.Len() == 0 {
+			timer.Reset(sleep)
+			select {
+			case <-r.gate.wake:
+				timer.Stop()
+			case <-timer.C:
+			}
+		}
+		r.gate.drainerAsleep.Store(false)
+		sleep = min(2*sleep, maxDrainInterval)
+	}
+}
+
+// encode appends the record lines of a batch of events to out: learn mode
+// keeps what is new, refusals are folded, the rest is written as is.
+func (r *Recorder) encode(out []byte, batch []event.Event) ([]byte, int) {
+	table := r.gate.Table()
+	learning := table.Policy().Mode == policy.ModeLearn
+	if r.learnReset.Swap(false) {
+		clear(r.learnKeys)
+	}
+	lines := 0
+	for i := range batch {
+		e := &batch[i]
+		if learning && !r.newToLearning(e) {
+			continue
+		}
+		if !learning && syscalls.Verdict(e.Verdict).Intended() != syscalls.Allow {
+			flushed, folded := r.fold(e)
+			if flushed != nil {
+				out = table.AppendDecision(out, flushed, r.id)
 				lines++
 			}
-			r.mu.Lock()
-			r.link.WriteRecords(out, lines)
-			r.mu.Unlock()
-		}
-		st := r.gate.Stats()
-		if dropped := st.Dropped.Load(); dropped > lastDropped {
-			r.writeLine(fmt.Appendf(nil, `{"type":"dropped","time":%q,"container":%q,"records":%d}`+"\n", now(), r.id, dropped-lastDropped))
-			lastDropped = dropped
-		}
-		counters := [4]uint64{st.Recorded.Load(), st.Dropped.Load(), r.link.Lost.Load(), r.updates.Load() + r.refused.Load()}
-		if t := time.Now(); t.Sub(lastStatus) >= statusInterval && (counters != lastCounters || lastStatus.IsZero()) {
-			r.writeStatus()
-			lastStatus, lastCounters = t, counters
-		}
-		if n == 0 {
-			r.gate.drainerAsleep.Store(true)
-			if r.events.Len() == 0 { // an event pushed before the flag was set would wait
-				timer.Reset(sleep)
-				select {
-				case <-r.gate.wake:
-					timer.Stop()
-				case <-timer.C:
-				}
+			if folded {
+				continue
 			}
-			r.gate.drainerAsleep.Store(false)
-			sleep = min(2*sleep, maxDrainInterval)
-		} else {
-			sleep = minDrainInterval
 		}
+		out = table.AppendDecision(out, e, r.id)
+		lines++
+	}
+	return out, lines
+}
+
+// write appends lines to the record.
+func (r *Recorder) write(out []byte, lines int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.link.WriteRecords(out, lines)
+}
+
+// recorderTick is what the drainer remembers between ticks.
+type recorderTick struct {
+	lastStatus   time.Time
+	lastCounters [4]uint64
+	lastDropped  uint64
+}
+
+// tick reports dropped events, closes expired fold windows and rewrites
+// the status file when a counter changed (at most once per
+// statusInterval).
+func (r *Recorder) tick(t *recorderTick, now time.Time) {
+	st := r.gate.Stats()
+	if dropped := st.Dropped.Load(); dropped > t.lastDropped {
+		r.writeLine(fmt.Appendf(nil, `{"type":"dropped","time":%q,"container":%q,"records":%d}`+"\n", now.UTC().Format(time.RFC3339Nano), r.id, dropped-t.lastDropped))
+		t.lastDropped = dropped
+	}
+	if len(r.folds) > 0 {
+		table := r.gate.Table()
+		var out []byte
+		lines := 0
+		for _, e := range r.expiredFolds(now.UnixNano()) {
+			out = table.AppendDecision(out, e, r.id)
+			lines++
+		}
+		r.write(out, lines)
+	}
+	counters := [4]uint64{st.Recorded.Load(), st.Dropped.Load(), r.link.Lost.Load(), r.updates.Load() + r.refused.Load()}
+	if now.Sub(t.lastStatus) >= statusInterval && (counters != t.lastCounters || t.lastStatus.IsZero()) {
+		r.writeStatus()
+		t.lastStatus, t.lastCounters = now, counters
 	}
 }
 
@@ -182,8 +208,7 @@ func (r *Recorder) drain() {
 const (
 	foldWindow   = int64(time.Second)
 	maxFoldKeys  = 4096
-	foldedAway   = ^uint16(0) // marks an event fold consumed, internally
-	maxFoldCount = ^uint16(0) - 1
+	maxFoldCount = ^uint16(0)
 )
 
 // folding is the state of one key's window.
@@ -193,11 +218,11 @@ type folding struct {
 	last  event.Event
 }
 
-// fold accounts e in its window. It marks e folded away (Repeats ==
-// foldedAway) if e falls in an open window; otherwise e opens a new one,
-// and the previous window's folded calls, if any, are returned to be
-// written first.
-func (r *Recorder) fold(e *event.Event) *event.Event {
+// fold accounts e in its window: folded says e falls in an open window
+// and is counted there instead of written. Otherwise e opens a new window,
+// and the previous window's folded calls, if any, are returned as one
+// record to be written first.
+func (r *Recorder) fold(e *event.Event) (flushed *event.Event, folded bool) {
 	key := foldKey(e)
 	f := r.folds[key]
 	if f != nil && e.Time-f.first < foldWindow {
@@ -205,10 +230,8 @@ func (r *Recorder) fold(e *event.Event) *event.Event {
 			f.n++
 		}
 		f.last = *e
-		e.Repeats = foldedAway
-		return nil
+		return nil, true
 	}
-	var flushed *event.Event
 	if f != nil && f.n > 0 {
 		flushed = new(event.Event)
 		*flushed = f.last
@@ -225,7 +248,7 @@ func (r *Recorder) fold(e *event.Event) *event.Event {
 		r.folds[key] = f
 	}
 	f.first, f.n = e.Time, 0
-	return flushed
+	return flushed, false
 }
 
 // expiredFolds closes the windows older than foldWindow and returns the
@@ -269,11 +292,8 @@ func (r *Recorder) newToLearning(e *event.Event) bool {
 	return true
 }
 
-func (r *Recorder) writeLine(line []byte) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.link.WriteRecords(line, 1)
-}
+// writeLine appends one line to the record.
+func (r *Recorder) writeLine(line []byte) { r.write(line, 1) }
 
 func (r *Recorder) writeStatus() {
 	st := r.gate.Stats()

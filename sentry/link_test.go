@@ -114,27 +114,24 @@ func TestFoldRepeatedRefusals(t *testing.T) {
 		return e
 	}
 	const s = int64(1e9)
-	if f := r.fold(ev(0, "mkdir")); f != nil {
-		t.Fatal("nothing to flush at the first refusal")
+	if f, folded := r.fold(ev(0, "mkdir")); f != nil || folded {
+		t.Fatal("the first refusal is written, with nothing to flush")
 	}
 	for i := int64(1); i <= 5; i++ {
-		e := ev(i*s/10, "mkdir")
-		if f := r.fold(e); f != nil || e.Repeats != foldedAway {
+		if f, folded := r.fold(ev(i*s/10, "mkdir")); f != nil || !folded {
 			t.Fatalf("repeat %d not folded", i)
 		}
 	}
-	other := ev(s/2, "sh") // another command: its own window
-	if r.fold(other); other.Repeats == foldedAway {
+	if _, folded := r.fold(ev(s/2, "sh")); folded { // another command: its own window
 		t.Fatal("a different command folded into mkdir's window")
 	}
 	if out := r.expiredFolds(s / 2); len(out) != 0 {
 		t.Fatalf("windows closed early: %d", len(out))
 	}
 	// A refusal after the window: the folded ones are flushed first.
-	e := ev(s+1, "mkdir")
-	f := r.fold(e)
-	if f == nil || f.Repeats != 5 || f.Time != 5*s/10 || e.Repeats == foldedAway {
-		t.Fatalf("flush %+v, event repeats %d", f, e.Repeats)
+	f, folded := r.fold(ev(s+1, "mkdir"))
+	if f == nil || f.Repeats != 5 || f.Time != 5*s/10 || folded {
+		t.Fatalf("flush %+v, folded %v", f, folded)
 	}
 	// Closing every window: mkdir's new one has nothing folded, sh's
 	// neither.

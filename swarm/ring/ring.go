@@ -13,6 +13,11 @@
 // (seq == p+1). Producers claim a position with one compare-and-swap on
 // the tail; the slot's sequence store publishes the event.
 //
+// Each slot stores its sequence number minus its own index, so that a new
+// ring is all zeroes: New writes nothing into the slots, and a slot's
+// memory is touched only when an event first passes through it (a large
+// ring that is rarely used costs address space, not resident memory).
+//
 // Imports: the standard library and swarm/event.
 package ring
 
@@ -29,7 +34,8 @@ import (
 const cacheLine = 64
 
 type slot struct {
-	seq atomic.Uint64
+	// rel is the slot's sequence number minus its index in the ring.
+	rel atomic.Uint64
 	ev  event.Event
 }
 
@@ -61,11 +67,7 @@ func New(capacity int) (*Ring, error) {
 	if capacity < 2 || capacity > 1<<24 || capacity&(capacity-1) != 0 {
 		return nil, ErrSize
 	}
-	r := &Ring{mask: uint64(capacity - 1), slots: make([]slot, capacity)}
-	for i := range r.slots {
-		r.slots[i].seq.Store(uint64(i))
-	}
-	return r, nil
+	return &Ring{mask: uint64(capacity - 1), slots: make([]slot, capacity)}, nil
 }
 
 // Cap returns the ring's capacity.
@@ -77,14 +79,15 @@ func (r *Ring) Cap() int { return len(r.slots) }
 func (r *Ring) TryPush(e *event.Event) bool {
 	pos := r.tail.Load()
 	for {
-		s := &r.slots[pos&r.mask]
-		seq := s.seq.Load()
+		idx := pos & r.mask
+		s := &r.slots[idx]
+		seq := s.rel.Load() + idx
 		switch diff := int64(seq - pos); {
 		case diff == 0:
 			// The slot is free for position pos: claim it.
 			if r.tail.CompareAndSwap(pos, pos+1) {
 				s.ev = *e
-				s.seq.Store(pos + 1) // publish to the consumer
+				s.rel.Store(pos + 1 - idx) // publish to the consumer
 				return true
 			}
 			pos = r.tail.Load()
@@ -104,14 +107,15 @@ func (r *Ring) TryPush(e *event.Event) bool {
 // Preconditions: only one goroutine consumes a ring.
 func (r *Ring) Pop(e *event.Event) bool {
 	pos := r.head.Load()
-	s := &r.slots[pos&r.mask]
-	if s.seq.Load() != pos+1 {
+	idx := pos & r.mask
+	s := &r.slots[idx]
+	if s.rel.Load()+idx != pos+1 {
 		// Empty, or the producer of pos has claimed but not yet published
 		// its slot: either way nothing is ready in order.
 		return false
 	}
 	*e = s.ev
-	s.seq.Store(pos + r.mask + 1) // free the slot for the next lap
+	s.rel.Store(pos + r.mask + 1 - idx) // free the slot for the next lap
 	r.head.Store(pos + 1)
 	return true
 }
