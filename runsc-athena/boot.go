@@ -6,6 +6,9 @@ import (
 	"io/fs"
 	"os"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"gvisor.dev/gvisor/runsc/specutils"
+
 	"github.com/athenaos/athena/sentry"
 	"github.com/athenaos/athena/swarm/ring"
 	"github.com/athenaos/athena/syscalls"
@@ -40,12 +43,31 @@ func prepareCreate(cmd string, args []string) {
 	if err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
 	}
-	if err := storePolicy(id, p); err != nil {
+	text, err := storePolicy(id, p)
+	if err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
+	}
+	if sandbox, ok := joinedSandbox(spec); ok {
+		// A container of a pod, created in its sandbox: the sandbox
+		// takes its policy now, over the link it already holds.
+		if err := joinSandbox(id, sandbox, policyPath(id), text); err != nil {
+			reportEarlyError(os.Args[1:], fmt.Sprintf("giving container %s its policy in sandbox %s: %v", id, sandbox, err))
+		}
+		return
 	}
 	if err := prepareLink(id, spec); err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
 	}
+}
+
+// joinedSandbox returns the sandbox a container is created in when it is
+// not a sandbox's first container (CRI's container-type annotation, read
+// the way runsc reads it).
+func joinedSandbox(spec *specs.Spec) (string, bool) {
+	if specutils.SpecContainerType(spec) != specutils.ContainerTypeContainer {
+		return "", false
+	}
+	return specutils.SandboxID(spec)
 }
 
 // startSwarm runs in the sandbox process ("boot"), before gVisor's kernel
@@ -87,9 +109,7 @@ func startSwarmFor(id string) error {
 	if err != nil {
 		panic(err) // a constant size: a programming error
 	}
-	gate := new(syscalls.Gate)
-	gate.Store(table)
-	sg := sentry.InstallSyscallGate(gate, events, new(sentry.GateStats))
+	sg := sentry.InstallSyscallGate(table, events, new(sentry.GateStats))
 	sentry.NewRecorder(id, sg, events, link, p.File, digest).Run()
 	return nil
 }

@@ -10,6 +10,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -45,6 +48,20 @@ const (
 type linkConfig struct {
 	sentry.LinkFiles
 	EventsMaxBytes int64
+	// Sandbox is, for a container started in another container's
+	// sandbox (a pod's), that container's ID: the files are the
+	// sandbox's, shared by its containers. Empty for a sandbox's root
+	// container.
+	Sandbox string `json:",omitempty"`
+}
+
+// sandboxOf returns the ID of the sandbox (its root container) that
+// container id runs in: id itself unless it joined another's.
+func sandboxOf(id string) string {
+	if c, err := storedLink(id); err == nil && c.Sandbox != "" {
+		return c.Sandbox
+	}
+	return id
 }
 
 func linkConfigPath(id string) string {
@@ -65,8 +82,9 @@ func storedLink(id string) (linkConfig, error) {
 }
 
 var (
-	eventsDirFlag = flag.String("athena-events-dir", defaultEventsDir, "AthenaOS: directory of the containers' decision records (ID.jsonl)")
-	eventsMaxFlag = flag.Int64("athena-events-max-bytes", sentry.DefaultEventsMaxBytes, "AthenaOS: size bound of one container's decision record; records past it are counted as lost")
+	eventsDirFlag  = flag.String("athena-events-dir", defaultEventsDir, "AthenaOS: directory of the containers' decision records (ID.jsonl)")
+	eventsMaxFlag  = flag.Int64("athena-events-max-bytes", sentry.DefaultEventsMaxBytes, "AthenaOS: size bound of one container's decision record; records past it are counted as lost")
+	eventsKeepFlag = flag.Int("athena-events-keep", 1000, "AthenaOS: how many decision records of deleted containers to keep (the newest); 0 keeps none")
 )
 
 // linkFiles returns the link's files of container id: as created, while
@@ -149,10 +167,32 @@ func prepareLink(id string, spec *specs.Spec) error {
 	return nil
 }
 
+// joinSandbox gives container id, created in the running sandbox of
+// container sandbox, its link (the sandbox's) and its policy: the policy
+// is sent to the sandbox, which uses it for the tasks of id from then on.
+func joinSandbox(id, sandbox string, name string, text []byte) error {
+	root, err := storedLink(sandbox)
+	if err != nil {
+		return fmt.Errorf("sandbox %s has no AthenaOS link (was it created by runsc-athena?): %w", sandbox, err)
+	}
+	if root.Sandbox != "" {
+		sandbox = root.Sandbox
+	}
+	if err := sendPolicy(sandbox, id, name, text, sentry.PolicyDigest(text)); err != nil {
+		return err
+	}
+	return atomicfile.WriteJSON(linkConfigPath(id), linkConfig{LinkFiles: root.LinkFiles, EventsMaxBytes: root.EventsMaxBytes, Sandbox: sandbox})
+}
+
 // removeLink removes a deleted container's status file and control FIFO,
 // and its decision record if it holds nothing but start and policy lines:
 // records of decisions are kept for audit (docs/policy.md, "Decisions").
 func removeLink(id string) {
+	if sandboxOf(id) != id {
+		// A pod's container: the files are its sandbox's.
+		os.Remove(linkConfigPath(id))
+		return
+	}
 	files := linkFiles(id)
 	os.Remove(linkConfigPath(id))
 	os.Remove(files.Status)
@@ -160,6 +200,41 @@ func removeLink(id string) {
 	os.Remove(controlLock(id))
 	if !recordHasDecisions(files.Events) {
 		os.Remove(files.Events)
+	}
+	pruneRecords(filepath.Dir(files.Events), *eventsKeepFlag)
+}
+
+// pruneRecords removes the oldest records of deleted containers in dir
+// beyond the newest keep, so that kept records do not fill the disk over
+// months of containers. Records of existing containers are never removed.
+func pruneRecords(dir string, keep int) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	type record struct {
+		path string
+		mod  time.Time
+	}
+	var old []record
+	for _, e := range entries {
+		id, ok := strings.CutSuffix(e.Name(), ".jsonl")
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		if _, err := os.Stat(linkConfigPath(id)); err == nil {
+			continue // the container exists
+		}
+		if info, err := e.Info(); err == nil {
+			old = append(old, record{filepath.Join(dir, e.Name()), info.ModTime()})
+		}
+	}
+	if len(old) <= keep {
+		return
+	}
+	sort.Slice(old, func(i, j int) bool { return old[i].mod.After(old[j].mod) })
+	for _, r := range old[max(keep, 0):] {
+		os.Remove(r.path)
 	}
 }
 

@@ -98,26 +98,26 @@ func readSpec(bundle string) (*specs.Spec, error) {
 }
 
 // storePolicy writes p for container id, atomically, writable by root
-// only.
-func storePolicy(id string, p *policy.Policy) error {
+// only, and returns the text it stored.
+func storePolicy(id string, p *policy.Policy) ([]byte, error) {
 	data, err := policy.Marshal(p)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Chmod too: an existing directory keeps its mode under MkdirAll, and a
 	// 0700 one would lock out sandboxes in user namespaces.
 	for _, dir := range []string{filepath.Dir(policyDir), policyDir} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("storing policy: %w", err)
+			return nil, fmt.Errorf("storing policy: %w", err)
 		}
 		if err := os.Chmod(dir, 0o755); err != nil {
-			return fmt.Errorf("storing policy: %w", err)
+			return nil, fmt.Errorf("storing policy: %w", err)
 		}
 	}
 	if err := atomicfile.WriteFile(policyPath(id), data, 0o644); err != nil {
-		return fmt.Errorf("storing policy: %w", err)
+		return nil, fmt.Errorf("storing policy: %w", err)
 	}
-	return nil
+	return data, nil
 }
 
 // loadStoredPolicy reads the policy the host stored for container id, and

@@ -136,6 +136,12 @@ func swarmEvents(ctx context.Context, args []string) error {
 	if _, err := knownContainer(id); err != nil {
 		return err
 	}
+	// A pod container's decisions are in its sandbox's record, among its
+	// siblings'.
+	only := ""
+	if sandboxOf(id) != id {
+		only = id
+	}
 	files := linkFiles(id)
 	f, err := os.Open(files.Events)
 	if err != nil {
@@ -153,7 +159,7 @@ func swarmEvents(ctx context.Context, args []string) error {
 		if err == nil {
 			line = append(partial, line...)
 			partial = nil
-			printRecordLine(out, line, text)
+			printRecordLine(out, line, text, only)
 			continue
 		}
 		if !errors.Is(err, io.EOF) {
@@ -175,9 +181,10 @@ func swarmEvents(ctx context.Context, args []string) error {
 	}
 }
 
-// printRecordLine prints one line of a record, as JSON or as text. A line
-// that is not JSON (cut by a full disk) is skipped with a note.
-func printRecordLine(w io.Writer, line []byte, text bool) {
+// printRecordLine prints one line of a record, as JSON or as text, if it
+// concerns container only (all lines if only is empty). A line that is not
+// JSON (cut by a full disk) is skipped with a note.
+func printRecordLine(w io.Writer, line []byte, text bool, only string) {
 	line = bytes.TrimRight(line, "\n")
 	if len(line) == 0 {
 		return
@@ -185,6 +192,12 @@ func printRecordLine(w io.Writer, line []byte, text bool) {
 	if !json.Valid(line) {
 		fmt.Fprintf(os.Stderr, "runsc-athena swarm events: skipping a cut record line (%d bytes)\n", len(line))
 		return
+	}
+	if only != "" {
+		var head struct{ Container string }
+		if json.Unmarshal(line, &head) == nil && head.Container != only {
+			return
+		}
 	}
 	if !text {
 		fmt.Fprintf(w, "%s\n", line)
@@ -296,7 +309,7 @@ func swarmPolicySet(args []string) error {
 	}
 	digest := sentry.PolicyDigest(text)
 	abs, _ := filepath.Abs(file)
-	if err := sendPolicy(id, abs, text, digest); err != nil {
+	if err := sendPolicy(sandboxOf(id), id, abs, text, digest); err != nil {
 		return err
 	}
 	// Store the text the sandbox checked, under the name it reports.
@@ -307,11 +320,12 @@ func swarmPolicySet(args []string) error {
 	return nil
 }
 
-// sendPolicy writes a policy message to the container's control FIFO and
-// waits for the sandbox's answer in its record.
-func sendPolicy(id, name string, text []byte, digest string) error {
-	files := linkFiles(id)
-	lock, err := os.OpenFile(controlLock(id), os.O_RDWR|os.O_CREATE, 0o600)
+// sendPolicy writes the policy of container id to the control FIFO of
+// sandbox (id's, or the sandbox it joined) and waits for the sandbox's
+// answer in its record.
+func sendPolicy(sandbox, id, name string, text []byte, digest string) error {
+	files := linkFiles(sandbox)
+	lock, err := os.OpenFile(controlLock(sandbox), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
@@ -330,7 +344,7 @@ func sendPolicy(id, name string, text []byte, digest string) error {
 	// Non-blocking open: ENXIO means no sandbox holds the FIFO.
 	fd, err := unix.Open(files.Control, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if errors.Is(err, unix.ENXIO) {
-		return fmt.Errorf("container %q is not running (no sandbox on %s)", id, files.Control)
+		return fmt.Errorf("container %q is not running (no sandbox on %s)", sandbox, files.Control)
 	}
 	if err != nil {
 		return err
@@ -338,7 +352,7 @@ func sendPolicy(id, name string, text []byte, digest string) error {
 	ctl := os.NewFile(uintptr(fd), files.Control)
 	defer ctl.Close()
 	ctl.SetWriteDeadline(time.Now().Add(policyAnswerTimeout))
-	if _, err := ctl.Write(sentry.EncodePolicyMessage(name, text)); err != nil {
+	if _, err := ctl.Write(sentry.EncodePolicyMessage(id, name, text)); err != nil {
 		return fmt.Errorf("sending the policy to %s: %w", id, err)
 	}
 	deadline := time.Now().Add(policyAnswerTimeout)
@@ -357,10 +371,10 @@ func sendPolicy(id, name string, text []byte, digest string) error {
 		line = append(partial, line...)
 		partial = nil
 		var ans struct {
-			Type, Status, Error string
-			Digest              string `json:"policy_digest"`
+			Type, Status, Error, Container string
+			Digest                         string `json:"policy_digest"`
 		}
-		if json.Unmarshal(line, &ans) != nil || ans.Type != "policy" || ans.Digest != digest {
+		if json.Unmarshal(line, &ans) != nil || ans.Type != "policy" || ans.Digest != digest || ans.Container != id {
 			continue
 		}
 		if ans.Status != "applied" {
@@ -368,7 +382,7 @@ func sendPolicy(id, name string, text []byte, digest string) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("no answer from the sandbox of %s within %v; the policy may still apply (see swarm status)", id, policyAnswerTimeout)
+	return fmt.Errorf("no answer from the sandbox %s within %v; the policy may still apply (see swarm status)", sandbox, policyAnswerTimeout)
 }
 
 // swarmProfileExport builds the learned policy from a container's record.

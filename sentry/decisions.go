@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,7 +65,7 @@ func learnKey(e *event.Event) string {
 	if e.Sysno < uint32(len(learnsArgs)) && learnsArgs[e.Sysno] {
 		args = e.Args[0] // clone flags, socket family, personality
 	}
-	return fmt.Sprintf("%d %x %d %s\x00%s %d %d %x %d", e.Sysno, args, e.Ops, e.PathString(0), e.PathString(1), e.Flags, e.Net.Family, e.Net.IP, e.Net.Port)
+	return fmt.Sprintf("%d %d %x %d %s\x00%s %d %d %d %x %d", e.Container, e.Sysno, args, e.Ops, e.PathString(0), e.PathString(1), e.Flags, e.Net.Family, e.Net.Protocol, e.Net.IP, e.Net.Port)
 }
 
 // NewRecorder joins a gate, its event ring and a link. digest is the
@@ -132,31 +133,40 @@ func (r *Recorder) drain() {
 // encode appends the record lines of a batch of events to out: learn mode
 // keeps what is new, refusals are folded, the rest is written as is.
 func (r *Recorder) encode(out []byte, batch []event.Event) ([]byte, int) {
-	table := r.gate.Table()
-	learning := table.Policy().Mode == policy.ModeLearn
 	if r.learnReset.Swap(false) {
 		clear(r.learnKeys)
 	}
 	lines := 0
 	for i := range batch {
 		e := &batch[i]
+		table, container := r.tableOf(e)
+		learning := table.Policy().Mode == policy.ModeLearn
 		if learning && !r.newToLearning(e) {
 			continue
 		}
 		if !learning && syscalls.Verdict(e.Verdict).Intended() != syscalls.Allow {
 			flushed, folded := r.fold(e)
 			if flushed != nil {
-				out = table.AppendDecision(out, flushed, r.id)
+				out = table.AppendDecision(out, flushed, container)
 				lines++
 			}
 			if folded {
 				continue
 			}
 		}
-		out = table.AppendDecision(out, e, r.id)
+		out = table.AppendDecision(out, e, container)
 		lines++
 	}
 	return out, lines
+}
+
+// tableOf returns the table and container ID an event was decided under.
+func (r *Recorder) tableOf(e *event.Event) (*syscalls.Table, string) {
+	table, id := r.gate.TableOf(e.Container)
+	if id == "" {
+		id = r.id
+	}
+	return table, id
 }
 
 // write appends lines to the record.
@@ -183,11 +193,11 @@ func (r *Recorder) tick(t *recorderTick, now time.Time) {
 		t.lastDropped = dropped
 	}
 	if len(r.folds) > 0 {
-		table := r.gate.Table()
 		var out []byte
 		lines := 0
 		for _, e := range r.expiredFolds(now.UnixNano()) {
-			out = table.AppendDecision(out, e, r.id)
+			table, container := r.tableOf(e)
+			out = table.AppendDecision(out, e, container)
 			lines++
 		}
 		r.write(out, lines)
@@ -270,7 +280,7 @@ func (r *Recorder) expiredFolds(now int64) []*event.Event {
 }
 
 func foldKey(e *event.Event) string {
-	return fmt.Sprintf("%d %s %s", syscalls.Verdict(e.Verdict).Rule(), e.CommString(), learnKey(e))
+	return fmt.Sprintf("%d %d %s %s", e.Container, syscalls.Verdict(e.Verdict).Rule(), e.CommString(), learnKey(e))
 }
 
 // newToLearning reports whether a learn-mode event says something the
@@ -341,13 +351,31 @@ func (r *Recorder) control() {
 		} else {
 			r.updates.Add(1)
 		}
+		container := msg.container
+		if container == "" {
+			container = r.id // a message too garbled to name one
+		}
 		r.writeLine(fmt.Appendf(nil, `{"type":"policy","time":%q,"container":%q,"status":%q,"policy_digest":%q,"mode":%q,"error":%q}`+"\n",
-			now(), r.id, status, digest, r.gate.Table().Policy().Mode, detail))
+			now(), container, status, digest, r.modeOf(container), detail))
 		r.writeStatus()
 	}
 }
 
-// apply parses, compiles and publishes a policy.
+// modeOf returns the mode of a container's policy ("" for a container
+// the sandbox has no policy for).
+func (r *Recorder) modeOf(id string) string {
+	ts := r.gate.tables.Load()
+	if id == r.id {
+		return ts.root.Policy().Mode.String()
+	}
+	if i := slices.Index(ts.ids, id); i >= 0 {
+		return ts.tables[i].Policy().Mode.String()
+	}
+	return ""
+}
+
+// apply parses, compiles and publishes a policy: the root container's
+// (which the status reports), or another container's of the sandbox.
 func (r *Recorder) apply(msg policyMessage) error {
 	p, err := policy.Parse(msg.name, msg.data)
 	if err != nil {
@@ -357,7 +385,11 @@ func (r *Recorder) apply(msg policyMessage) error {
 	if err != nil {
 		return err
 	}
-	r.gate.Publish(table)
+	if msg.container != r.id {
+		r.gate.Publish(msg.container, table)
+		return nil
+	}
+	r.gate.Publish("", table)
 	name := p.File
 	r.policyName.Store(&name)
 	r.policyDigest.Store(&msg.digest)

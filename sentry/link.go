@@ -186,9 +186,11 @@ const maxPolicyBytes = 1 << 20
 
 // controlMagic starts every control message:
 //
-//	athena-policy <length> <sha256 hex> <quoted name>\n<length bytes of policy YAML>
+//	athena-policy <length> <sha256 hex> <container> <quoted name>\n<length bytes of policy YAML>
 //
-// The name (a Go-quoted string: the host's file name) is what status and
+// container is the ID of the container whose policy this is (the
+// sandbox's root container or another container of the sandbox); the
+// name (a Go-quoted string: the host's file name) is what status and
 // errors call the policy.
 //
 // The host side checks the policy before sending it and holds a lock
@@ -202,9 +204,10 @@ func PolicyDigest(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// EncodePolicyMessage frames data, named name, as one control message.
-func EncodePolicyMessage(name string, data []byte) []byte {
-	msg := fmt.Appendf(nil, "%s%d %s %s\n", controlMagic, len(data), PolicyDigest(data), strconv.Quote(name))
+// EncodePolicyMessage frames data, the policy of container named name, as
+// one control message.
+func EncodePolicyMessage(container, name string, data []byte) []byte {
+	msg := fmt.Appendf(nil, "%s%d %s %s %s\n", controlMagic, len(data), PolicyDigest(data), container, strconv.Quote(name))
 	return append(msg, data...)
 }
 
@@ -214,8 +217,8 @@ var errBadMessage = errors.New("malformed control message")
 
 // policyMessage is one control message.
 type policyMessage struct {
-	name, digest string
-	data         []byte
+	container, name, digest string
+	data                    []byte
 }
 
 // readPolicyMessage reads one control message from r. A message whose
@@ -231,11 +234,12 @@ func readPolicyMessage(r *lineReader) (policyMessage, error) {
 	if !ok {
 		return m, errBadMessage
 	}
-	fields := bytes.SplitN(rest, []byte(" "), 3)
-	if len(fields) != 3 {
+	fields := bytes.SplitN(rest, []byte(" "), 4)
+	if len(fields) != 4 || len(fields[2]) == 0 {
 		return m, errBadMessage
 	}
-	if m.name, err = strconv.Unquote(string(fields[2])); err != nil {
+	m.container = string(fields[2])
+	if m.name, err = strconv.Unquote(string(fields[3])); err != nil {
 		return m, errBadMessage
 	}
 	n, err := strconv.Atoi(string(fields[0]))

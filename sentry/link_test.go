@@ -82,8 +82,8 @@ func TestStatusRewrittenInPlace(t *testing.T) {
 }
 
 func TestPolicyMessages(t *testing.T) {
-	good := EncodePolicyMessage("/etc/p y.yaml", []byte("version: 1\n"))
-	bad := []byte("athena-policy 5 " + strings.Repeat("0", 64) + " \"x\"\nhello")
+	good := EncodePolicyMessage("c1", "/etc/p y.yaml", []byte("version: 1\n"))
+	bad := []byte("athena-policy 5 " + strings.Repeat("0", 64) + " c1 \"x\"\nhello")
 	junk := []byte("garbage line\n")
 	long := append(bytes.Repeat([]byte("y"), 5000), '\n')
 	in := &lineReader{r: bytes.NewReader(bytes.Join([][]byte{junk, long, bad, good}, nil))}
@@ -98,7 +98,7 @@ func TestPolicyMessages(t *testing.T) {
 		t.Errorf("digest mismatch must be an error naming the digest: %v", err)
 	}
 	m, err := readPolicyMessage(in)
-	if err != nil || string(m.data) != "version: 1\n" || m.digest != PolicyDigest(m.data) || m.name != "/etc/p y.yaml" {
+	if err != nil || string(m.data) != "version: 1\n" || m.digest != PolicyDigest(m.data) || m.name != "/etc/p y.yaml" || m.container != "c1" {
 		t.Errorf("good message: %+v %v", m, err)
 	}
 }

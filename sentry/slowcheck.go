@@ -47,7 +47,7 @@ func init() {
 // gave (ENOENT, ENOTDIR, ELOOP, EACCES, EFAULT...), which is the error the
 // call itself would have returned: failing closed costs nothing, and a
 // path the check could not see is never let through.
-func (g *SyscallGate) slowCheck(t *kernel.Task, sysno uintptr, args *arch.SyscallArguments, raw *[6]uint64, fn kernel.SyscallFn, table *syscalls.Table, v syscalls.Verdict) (uintptr, *kernel.SyscallControl, error) {
+func (g *SyscallGate) slowCheck(t *kernel.Task, sysno uintptr, args *arch.SyscallArguments, raw *[6]uint64, fn kernel.SyscallFn, table *syscalls.Table, slot uint32, v syscalls.Verdict) (uintptr, *kernel.SyscallControl, error) {
 	var detail event.Event
 	var checkErr error
 	if v.Has(syscalls.NeedsPathCheck) || v.Has(syscalls.NeedsExecCheck) {
@@ -92,12 +92,12 @@ func (g *SyscallGate) slowCheck(t *kernel.Task, sysno uintptr, args *arch.Syscal
 		errno := errnoOf(checkErr)
 		if v.Has(syscalls.Record) {
 			detail.Errno = uint16(errno)
-			g.record(t, sysno, raw, v, &detail)
+			g.record(t, slot, sysno, raw, v, &detail)
 		}
 		return 0, nil, checkErr
 	}
 	if v.Has(syscalls.Record) {
-		g.record(t, sysno, raw, v, &detail)
+		g.record(t, slot, sysno, raw, v, &detail)
 	}
 	return g.carryOut(t, sysno, args, fn, v)
 }

@@ -1,6 +1,7 @@
 package sentry
 
 import (
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -30,9 +31,11 @@ type GateStats struct {
 	Dropped atomic.Uint64
 }
 
-// SyscallGate joins a verdict gate to the sentry.
+// SyscallGate joins verdict tables to the sentry.
 type SyscallGate struct {
-	gate   *syscalls.Gate
+	// tables are the verdict tables of the sandbox's containers,
+	// replaced as a whole by an atomic pointer swap (Publish).
+	tables atomic.Pointer[containerTables]
 	events *ring.Ring
 	stats  *GateStats
 	// wake rouses the recorder's drainer when it sleeps (drainerAsleep)
@@ -46,23 +49,50 @@ type SyscallGate struct {
 	seen [syscalls.MaxSyscall + 1]atomic.Bool
 }
 
+// containerTables is an immutable set of verdict tables: the sandbox's
+// root container's, and those of other containers started in the sandbox
+// (a pod's), which a task finds by its container ID. Slot 0 is the root;
+// other containers keep their slot (index in ids, plus one) for the
+// sandbox's lifetime, so that events can name them by number.
+type containerTables struct {
+	root   *syscalls.Table
+	ids    []string
+	tables []*syscalls.Table
+}
+
+// forTask returns the table of t's container and its slot. With one
+// container (Docker) this is one length test.
+func (ts *containerTables) forTask(t *kernel.Task) (*syscalls.Table, uint32) {
+	if len(ts.ids) == 0 || t == nil {
+		return ts.root, 0
+	}
+	id := t.ContainerID()
+	for i, cid := range ts.ids {
+		if cid == id {
+			return ts.tables[i], uint32(i + 1)
+		}
+	}
+	return ts.root, 0
+}
+
 // installed guards against wrapping the table twice (every wrapper would
 // then run the gate twice).
 var installed atomic.Bool
 
 // InstallSyscallGate wraps every entry of gVisor's x86-64 syscall table,
 // and its handler for missing syscalls, so that each call is first decided
-// by gate; then it rebuilds the table's lookup array. Calls whose verdict
-// asks to be recorded are pushed to events (dropped and counted when it is
-// full).
+// by root, the root container's table (and, once published, by the
+// table of the caller's container); then it rebuilds the table's lookup
+// array. Calls whose verdict asks to be recorded are pushed to events
+// (dropped and counted when it is full).
 //
 // Preconditions: called once, before gVisor's kernel starts (the table is
 // read without synchronization once tasks run).
-func InstallSyscallGate(gate *syscalls.Gate, events *ring.Ring, stats *GateStats) *SyscallGate {
+func InstallSyscallGate(root *syscalls.Table, events *ring.Ring, stats *GateStats) *SyscallGate {
 	if !installed.CompareAndSwap(false, true) {
 		panic("athena: syscall gate installed twice")
 	}
-	g := &SyscallGate{gate: gate, events: events, stats: stats, wake: make(chan struct{}, 1)}
+	g := newSyscallGate(root, events, stats)
 	table := slinux.AMD64
 	for num, sc := range table.Table {
 		sc.Fn = g.wrap(sc.Fn)
@@ -83,17 +113,46 @@ func InstallSyscallGate(gate *syscalls.Gate, events *ring.Ring, stats *GateStats
 	return g
 }
 
-// Publish makes table the policy of every call from now on (an atomic
-// pointer swap: calls in flight finish under the table they loaded).
-func (g *SyscallGate) Publish(table *syscalls.Table) {
-	for i := range g.seen {
-		g.seen[i].Store(false)
-	}
-	g.gate.Store(table)
+// newSyscallGate makes a gate without installing it (tests use it alone).
+func newSyscallGate(root *syscalls.Table, events *ring.Ring, stats *GateStats) *SyscallGate {
+	g := &SyscallGate{events: events, stats: stats, wake: make(chan struct{}, 1)}
+	g.tables.Store(&containerTables{root: root})
+	return g
 }
 
-// Table returns the policy in force.
-func (g *SyscallGate) Table() *syscalls.Table { return g.gate.Load() }
+// Publish makes table the policy of container id (the root container
+// when id is "" or the root's ID) for every call from now on: an atomic
+// pointer swap, calls in flight finish under the table they loaded. Only
+// the recorder's control loop publishes, so swaps never race each other.
+func (g *SyscallGate) Publish(id string, table *syscalls.Table) {
+	old := g.tables.Load()
+	ts := &containerTables{root: old.root, ids: old.ids, tables: slices.Clone(old.tables)}
+	if i := slices.Index(ts.ids, id); i >= 0 {
+		ts.tables[i] = table
+	} else if id == "" {
+		ts.root = table
+		for i := range g.seen {
+			g.seen[i].Store(false)
+		}
+	} else {
+		ts.ids = append(slices.Clone(ts.ids), id)
+		ts.tables = append(ts.tables, table)
+	}
+	g.tables.Store(ts)
+}
+
+// Table returns the root container's policy.
+func (g *SyscallGate) Table() *syscalls.Table { return g.tables.Load().root }
+
+// TableOf returns the policy and the ID of the container in slot (0 for
+// the root, whose ID the caller knows).
+func (g *SyscallGate) TableOf(slot uint32) (*syscalls.Table, string) {
+	ts := g.tables.Load()
+	if slot == 0 || int(slot) > len(ts.ids) {
+		return ts.root, ""
+	}
+	return ts.tables[slot-1], ts.ids[slot-1]
+}
 
 // Stats returns the gate's counters.
 func (g *SyscallGate) Stats() *GateStats { return g.stats }
@@ -117,22 +176,17 @@ func (g *SyscallGate) wrap(fn kernel.SyscallFn) kernel.SyscallFn {
 // allocation, no lock and no logging unless the verdict asks for a record
 // or for a path, exec or net check (the slow path, slowCheck).
 func (g *SyscallGate) check(t *kernel.Task, sysno uintptr, args *arch.SyscallArguments, fn kernel.SyscallFn) (uintptr, *kernel.SyscallControl, error) {
-	table := g.gate.Load()
-	if table == nil {
-		// No policy: for performance this skips the argument copy, not
-		// needed for correctness.
-		return fn(t, sysno, *args)
-	}
+	table, slot := g.tables.Load().forTask(t)
 	raw := [6]uint64{
 		uint64(args[0].Value), uint64(args[1].Value), uint64(args[2].Value),
 		uint64(args[3].Value), uint64(args[4].Value), uint64(args[5].Value),
 	}
 	v := table.Decide(sysno, &raw)
 	if v&slowChecks != 0 {
-		return g.slowCheck(t, sysno, args, &raw, fn, table, v)
+		return g.slowCheck(t, sysno, args, &raw, fn, table, slot, v)
 	}
-	if v.Has(syscalls.Record) && !g.learnedBefore(table, sysno, v) {
-		g.record(t, sysno, &raw, v, nil)
+	if v.Has(syscalls.Record) && !g.learnedBefore(table, slot, sysno, v) {
+		g.record(t, slot, sysno, &raw, v, nil)
 	}
 	return g.carryOut(t, sysno, args, fn, v)
 }
@@ -158,9 +212,11 @@ func (g *SyscallGate) carryOut(t *kernel.Task, sysno uintptr, args *arch.Syscall
 // learnedBefore reports whether a learn-mode record of this call would
 // teach nothing new: a syscall already seen, whose arguments the profile
 // does not learn. Without it, learning would push every call of a busy
-// app through the ring and drop most of them.
-func (g *SyscallGate) learnedBefore(table *syscalls.Table, sysno uintptr, v syscalls.Verdict) bool {
-	if v.Has(syscalls.WouldDeny) || v.Intended() != v.Action() || sysno >= uintptr(len(g.seen)) ||
+// app through the ring and drop most of them. (The root container's
+// calls only: other containers' learn records are de-duplicated by the
+// recorder.)
+func (g *SyscallGate) learnedBefore(table *syscalls.Table, slot uint32, sysno uintptr, v syscalls.Verdict) bool {
+	if slot != 0 || v.Has(syscalls.WouldDeny) || v.Intended() != v.Action() || sysno >= uintptr(len(g.seen)) ||
 		table.Policy().Mode != policy.ModeLearn || learnsArgs[sysno] {
 		return false
 	}
@@ -170,13 +226,14 @@ func (g *SyscallGate) learnedBefore(table *syscalls.Table, sysno uintptr, v sysc
 // record pushes an event for a call the policy wants recorded (log action,
 // observe-mode would-deny, learn mode). It is off the common path: only
 // recorded calls come here. detail, when not nil, is what a slow check saw.
-func (g *SyscallGate) record(t *kernel.Task, sysno uintptr, raw *[6]uint64, v syscalls.Verdict, detail *event.Event) {
+func (g *SyscallGate) record(t *kernel.Task, slot uint32, sysno uintptr, raw *[6]uint64, v syscalls.Verdict, detail *event.Event) {
 	var ev event.Event
 	if detail != nil {
 		ev = *detail
 	}
 	ev.Time = time.Now().UnixNano()
 	ev.Kind = event.KindSyscall
+	ev.Container = slot
 	ev.Sysno = uint32(sysno)
 	ev.Verdict = uint64(v)
 	ev.Args = *raw

@@ -33,13 +33,11 @@ func newTestGate(t testing.TB, src string) (*SyscallGate, *ring.Ring) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gate := new(syscalls.Gate)
-	gate.Store(table)
 	events, err := ring.New(4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &SyscallGate{gate: gate, events: events, stats: new(GateStats)}, events
+	return newSyscallGate(table, events, new(GateStats)), events
 }
 
 var calls int
@@ -65,10 +63,42 @@ func TestCheckAllowAndErrno(t *testing.T) {
 	if got := g.stats.Denied.Load(); got != 1 {
 		t.Errorf("Denied = %d", got)
 	}
-	// No table: everything passes through.
-	g.gate.Store(nil)
+	// A new root policy applies from the next call.
+	allowAll, err := syscalls.Compile(&policy.Policy{Version: 1, Default: policy.Allow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Publish("", allowAll)
 	if _, _, err := g.check(nil, unix.SYS_MKDIR, &args, passthrough); err != nil || calls != 2 {
-		t.Errorf("without a policy: %v", err)
+		t.Errorf("after publishing allow-all: %v", err)
+	}
+}
+
+// TestPublishContainers: other containers of the sandbox get slots that
+// stay put when their tables are replaced; the root is replaced in place.
+func TestPublishContainers(t *testing.T) {
+	g, _ := newTestGate(t, testPolicy)
+	root := g.Table()
+	a, _ := syscalls.Compile(policy.Default())
+	b, _ := syscalls.Compile(policy.Default())
+	g.Publish("pod-a", a)
+	g.Publish("pod-b", b)
+	g.Publish("pod-a", b)
+	if tab, id := g.TableOf(1); tab != b || id != "pod-a" {
+		t.Errorf("slot 1: %p %q", tab, id)
+	}
+	if tab, id := g.TableOf(2); tab != b || id != "pod-b" {
+		t.Errorf("slot 2: %p %q", tab, id)
+	}
+	if tab, id := g.TableOf(0); tab != root || id != "" || g.Table() != root {
+		t.Errorf("slot 0 is not the root")
+	}
+	if tab, _ := g.TableOf(9); tab != root {
+		t.Errorf("an unknown slot must give the root's table")
+	}
+	// Without a task (as in these tests) the root's table decides.
+	if tab, slot := g.tables.Load().forTask(nil); tab != root || slot != 0 {
+		t.Errorf("forTask(nil) = %p, %d", tab, slot)
 	}
 }
 
@@ -102,7 +132,7 @@ func BenchmarkSyscallPath(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	g.gate.Store(def)
+	g.Publish("", def)
 	b.Run("gated-default-policy-clone-predicate", func(b *testing.B) {
 		a := args
 		a[0].Value = unix.CLONE_VM | unix.CLONE_FS | unix.CLONE_FILES | unix.CLONE_SIGHAND | unix.CLONE_THREAD

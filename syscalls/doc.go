@@ -6,9 +6,10 @@
 // Compile turns a policy (a spec) into an immutable *Table (the live object,
 // STYLE §2.17). Table.Decide is the hot path: it works on plain values
 // (syscall number, *[6]uint64 arguments), allocates nothing, takes no lock,
-// reads no map and makes no interface call. Publishing a new table is an
-// atomic pointer swap (Gate). Wiring into gVisor's syscall table lives in
-// sentry/, not here, so every test in this package runs without a kernel.
+// reads no map and makes no interface call. Tables are never changed once
+// built: sentry/ publishes a new one by an atomic pointer swap. Wiring into
+// gVisor's syscall table lives in sentry/, not here, so every test in this
+// package runs without a kernel.
 //
 // Precedence (documented in docs/policy.md): rules apply in file order and
 // the first matching rule wins. A syscall rule without argument predicates

@@ -1,8 +1,6 @@
 package syscalls
 
 import (
-	"sync/atomic"
-
 	"github.com/athenaos/athena/swarm/policy"
 )
 
@@ -98,28 +96,4 @@ func (t *Table) match(p prog, args *[6]uint64) bool {
 		}
 	}
 	return true
-}
-
-// Gate holds the table currently in force for a container. Loads are
-// lock-free atomic loads; Store publishes a new table by swap, never
-// editing one in place (STYLE §2.8). The zero Gate allows everything.
-type Gate struct {
-	table atomic.Pointer[Table]
-}
-
-// Store publishes t (nil: allow everything).
-func (g *Gate) Store(t *Table) { g.table.Store(t) }
-
-// Load returns the table in force, or nil.
-func (g *Gate) Load() *Table { return g.table.Load() }
-
-// Decide decides with the table in force. With no table the call is
-// allowed: the gate is defence in depth and must not break a sandbox that
-// has no policy yet. Hot path, like Table.Decide.
-func (g *Gate) Decide(sysno uintptr, args *[6]uint64) Verdict {
-	t := g.table.Load()
-	if t == nil {
-		return makeVerdict(Allow, Allow, 0, -1)
-	}
-	return t.Decide(sysno, args)
 }

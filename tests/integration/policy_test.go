@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/athenaos/athena/syscalls"
 )
 
@@ -452,5 +454,51 @@ func TestLearnThenEnforceDebian(t *testing.T) {
 				t.Logf("recorded: %s %s %s %v -> %s (%s)", denied.Comm, denied.Syscall, denied.Path, denied.Net, denied.Action, denied.Rule)
 			}
 		})
+	}
+}
+
+// TestPodContainersHaveTheirOwnPolicy: in a sandbox with several
+// containers (a CRI pod, created through the OCI CLI with CRI's
+// annotations), each container runs under its own policy, and its
+// decisions are recorded under its own ID.
+func TestPodContainersHaveTheirOwnPolicy(t *testing.T) {
+	requireIntegration(t)
+	o := newOCI(t)
+	events := t.TempDir()
+	sandboxID, containerID := uniqueName("pod"), uniqueName("pod-ctr")
+	cri := func(kind string) map[string]string {
+		return map[string]string{"io.kubernetes.cri.container-type": kind, "io.kubernetes.cri.sandbox-id": sandboxID}
+	}
+	sb := makeBundle(t, o, "sleep", "1000")
+	editSpec(t, sb, func(spec *specs.Spec) { spec.Annotations = cri("sandbox") })
+	ctr := makeBundle(t, o, "sh", "-c", "mkdir /tmp/x; echo rc=$?")
+	denyMkdir := writePolicy(t, policyHeader+"  - name: no mkdir in this container\n    syscalls: [mkdir, mkdirat]\n    action: errno(EPERM)\n")
+	editSpec(t, ctr, func(spec *specs.Spec) {
+		spec.Annotations = cri("container")
+		spec.Annotations["dev.athena.policy"] = denyMkdir
+	})
+	t.Cleanup(func() {
+		o.run("delete", "-force", containerID)
+		o.run("delete", "-force", sandboxID)
+	})
+	o.must("--athena-events-dir="+events, "run", "--detach", "--bundle="+sb, sandboxID)
+	r := o.run("--athena-events-dir="+events, "run", "--bundle="+ctr, containerID)
+	if !strings.Contains(r.stdout+r.stderr, "Operation not permitted") || !strings.Contains(r.stdout, "rc=1") {
+		t.Errorf("the pod container's own policy must apply to it: %v", r)
+	}
+	if r := o.run("exec", sandboxID, "mkdir", "/tmp/root-ok"); r.code != 0 {
+		t.Errorf("the sandbox's container keeps its policy (the default, which allows mkdir): %v", r)
+	}
+	var d *syscalls.Decision
+	eventually(t, 10*time.Second, "the pod container's decision in the sandbox's record", func() bool {
+		d = findDecision(decisions(t, events, sandboxID), func(d *syscalls.Decision) bool { return d.Rule == "no mkdir in this container" })
+		return d != nil
+	})
+	if d.Container != containerID || d.Action != "errno(EPERM)" {
+		t.Errorf("decision %+v", *d)
+	}
+	bin := athenaBinary(t)
+	if r := runCmd(t, "", bin, "--athena-events-dir="+events, "swarm", "events", containerID); !strings.Contains(r.stdout, containerID) || strings.Contains(r.stdout, `"type":"start"`) {
+		t.Errorf("swarm events of the pod container shows its lines only: %v", r)
 	}
 }
