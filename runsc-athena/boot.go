@@ -10,6 +10,7 @@ import (
 	"gvisor.dev/gvisor/runsc/specutils"
 
 	"github.com/athenaos/athena/sentry"
+	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/ring"
 	"github.com/athenaos/athena/syscalls"
 )
@@ -39,12 +40,11 @@ func prepareCreate(cmd string, args []string) {
 			reportEarlyError(os.Args[1:], err.Error())
 		}
 	}
-	p, err := resolvePolicy(spec)
+	text, err := resolvePolicy(spec)
 	if err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
 	}
-	text, err := storePolicy(id, p)
-	if err != nil {
+	if err := storePolicy(id, text); err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
 	}
 	if sandbox, ok := joinedSandbox(spec); ok {
@@ -71,45 +71,58 @@ func joinedSandbox(spec *specs.Spec) (string, bool) {
 }
 
 // startSwarm runs in the sandbox process ("boot"), before gVisor's kernel
-// starts and before the process chroots: it loads the container's policy,
-// opens the link to the host, installs the syscall gate and starts the
-// recorder. Any failure stops the sandbox: a container never runs without
-// its policy.
+// starts and before the process chroots: it reads the container's policy,
+// opens the link to the host and installs the syscall gate, then parses and
+// compiles the policy and starts the recorder in the background, while
+// gVisor boots. The gate holds any system call that comes before the
+// policy is in place (none should: the kernel takes longer to start), and
+// a policy that does not load stops the sandbox: a container never runs
+// without its policy.
 func startSwarm(args []string) {
 	_, id := bundleAndID(args)
-	if err := startSwarmFor(id); err != nil {
+	fail := func(err error) {
 		fmt.Fprintf(os.Stderr, "runsc-athena boot: %s: %v\n", id, err)
 		os.Exit(1)
 	}
-}
-
-func startSwarmFor(id string) error {
-	p, digest, err := loadStoredPolicy(id)
+	// Files first: after the chroot nothing can be opened.
+	text, name, digest, err := readStoredPolicy(id)
 	if err != nil {
-		return fmt.Errorf("loading the policy: %w", err)
+		fail(fmt.Errorf("reading the policy: %w", err))
 	}
-	table, err := syscalls.Compile(p)
+	link, err := openLink(id)
 	if err != nil {
-		return fmt.Errorf("loading the policy: %w", err)
-	}
-	link := sentry.NoLink()
-	switch lc, err := storedLink(id); {
-	case errors.Is(err, fs.ErrNotExist):
-		// A sandbox not made by "runsc-athena create" (runsc do): the
-		// policy is enforced all the same, with no record.
-		fmt.Fprintf(os.Stderr, "runsc-athena boot: %s: no decision link (%v); decisions are enforced but not recorded\n", id, err)
-	case err != nil:
-		return err
-	default:
-		if link, err = sentry.OpenLink(lc.LinkFiles, lc.EventsMaxBytes); err != nil {
-			return err
-		}
+		fail(err)
 	}
 	events, err := ring.New(decisionRingSize)
 	if err != nil {
 		panic(err) // a constant size: a programming error
 	}
-	sg := sentry.InstallSyscallGate(table, events, new(sentry.GateStats))
-	sentry.NewRecorder(id, sg, events, link, p.File, digest).Run()
-	return nil
+	gate := sentry.InstallSyscallGate(events, new(sentry.GateStats))
+	go func() {
+		p, err := policy.Parse(name, text)
+		if err != nil {
+			fail(fmt.Errorf("loading the policy: %w", err))
+		}
+		table, err := syscalls.Compile(p)
+		if err != nil {
+			fail(fmt.Errorf("loading the policy: %w", err))
+		}
+		gate.Publish("", table)
+		sentry.NewRecorder(id, gate, events, link, name, digest).Run()
+	}()
+}
+
+// openLink opens the sandbox's end of its link to the host.
+func openLink(id string) (*sentry.Link, error) {
+	lc, err := storedLink(id)
+	if errors.Is(err, fs.ErrNotExist) {
+		// A sandbox not made by "runsc-athena create" (runsc do): the
+		// policy is enforced all the same, with no record.
+		fmt.Fprintf(os.Stderr, "runsc-athena boot: %s: no decision link (%v); decisions are enforced but not recorded\n", id, err)
+		return sentry.NoLink(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sentry.OpenLink(lc.LinkFiles, lc.EventsMaxBytes)
 }

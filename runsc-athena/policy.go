@@ -53,12 +53,19 @@ func policyPath(id string) string {
 }
 
 // resolvePolicy picks, loads and checks the policy for a container about to
-// be created from spec. Errors name the policy file and line.
-func resolvePolicy(spec *specs.Spec) (*policy.Policy, error) {
+// be created from spec, and returns its text as the sandbox will read it.
+// Errors name the policy file and line.
+func resolvePolicy(spec *specs.Spec) ([]byte, error) {
 	path, mode, source := *policyFlag, *modeFlag, "runtime flag --athena-policy"
 	if path == "" && mode == "" {
 		path, mode = spec.Annotations[annotationPolicy], spec.Annotations[annotationMode]
 		source = "annotation " + annotationPolicy
+	}
+	if path == "" && mode == "" {
+		// The built-in default, as it is: its tests compile it, and
+		// parsing and printing it again would add a millisecond and a
+		// half to every container's start.
+		return policy.DefaultYAML(), nil
 	}
 	var (
 		p   *policy.Policy
@@ -82,7 +89,7 @@ func resolvePolicy(spec *specs.Spec) (*policy.Policy, error) {
 	if _, err := syscalls.Compile(p); err != nil {
 		return nil, fmt.Errorf("policy from %s: %w", source, err)
 	}
-	return p, nil
+	return policy.Marshal(p)
 }
 
 func readSpec(bundle string) (*specs.Spec, error) {
@@ -97,44 +104,48 @@ func readSpec(bundle string) (*specs.Spec, error) {
 	return &spec, nil
 }
 
-// storePolicy writes p for container id, atomically, writable by root
-// only, and returns the text it stored.
-func storePolicy(id string, p *policy.Policy) ([]byte, error) {
-	data, err := policy.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
+// storePolicy writes the policy text of container id, atomically,
+// writable by root only.
+func storePolicy(id string, data []byte) error {
 	// Chmod too: an existing directory keeps its mode under MkdirAll, and a
 	// 0700 one would lock out sandboxes in user namespaces.
 	for _, dir := range []string{filepath.Dir(policyDir), policyDir} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("storing policy: %w", err)
+			return fmt.Errorf("storing policy: %w", err)
 		}
 		if err := os.Chmod(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("storing policy: %w", err)
+			return fmt.Errorf("storing policy: %w", err)
 		}
 	}
 	if err := atomicfile.WriteFile(policyPath(id), data, 0o644); err != nil {
-		return nil, fmt.Errorf("storing policy: %w", err)
+		return fmt.Errorf("storing policy: %w", err)
 	}
-	return data, nil
+	return nil
 }
 
-// loadStoredPolicy reads the policy the host stored for container id, and
-// the digest of its text. A missing file (a sandbox started by
+// readStoredPolicy reads the policy text the host stored for container
+// id, with its name and digest. A missing file (a sandbox started by
 // "runsc-athena do", or by a create that predates athena's policies) means
 // the built-in default.
-func loadStoredPolicy(id string) (*policy.Policy, string, error) {
-	data, err := os.ReadFile(policyPath(id))
+func readStoredPolicy(id string) (text []byte, name, digest string, err error) {
+	text, err = os.ReadFile(policyPath(id))
 	if errors.Is(err, fs.ErrNotExist) {
-		p := policy.Default()
-		return p, "built-in", nil
+		text = policy.DefaultYAML()
+		return text, "built-in default", sentry.PolicyDigest(text), nil
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, "", "", err
 	}
-	p, err := policy.Parse(policyPath(id), data)
-	return p, sentry.PolicyDigest(data), err
+	return text, policyPath(id), sentry.PolicyDigest(text), nil
+}
+
+// loadStoredPolicy reads and parses the stored policy of container id.
+func loadStoredPolicy(id string) (*policy.Policy, error) {
+	text, name, _, err := readStoredPolicy(id)
+	if err != nil {
+		return nil, err
+	}
+	return policy.Parse(name, text)
 }
 
 // subcommand splits runsc's argument list after the global flags: the

@@ -57,20 +57,34 @@ func TestResolvePolicyPrecedence(t *testing.T) {
 
 	// No flags: the annotations decide.
 	setFlags(t, "", "")
-	p, err := resolvePolicy(spec)
+	p, err := resolved(t, spec)
 	if err != nil || p.Mode != policy.ModeObserve || len(p.Rules) != 1 {
 		t.Fatalf("from annotations: %+v, %v", p, err)
 	}
 	// A runtime flag overrides the annotations, both of them.
 	setFlags(t, "", "enforce")
-	if p, err = resolvePolicy(spec); err != nil || p.Mode != policy.ModeEnforce || !p.Equal(policy.Default()) {
+	if p, err = resolved(t, spec); err != nil || p.Mode != policy.ModeEnforce || !p.Equal(policy.Default()) {
 		t.Errorf("flag --athena-mode alone must ignore the annotated policy: %+v, %v", p, err)
 	}
 	// Nothing set: the default policy.
 	setFlags(t, "", "")
-	if p, err = resolvePolicy(specWith(nil)); err != nil || !p.Equal(policy.Default()) {
+	if p, err = resolved(t, specWith(nil)); err != nil || !p.Equal(policy.Default()) {
 		t.Errorf("default: %v", err)
 	}
+}
+
+// resolved resolves the policy of spec and parses the text the sandbox
+// would read.
+func resolved(t *testing.T, spec *specs.Spec) (*policy.Policy, error) {
+	text, err := resolvePolicy(spec)
+	if err != nil {
+		return nil, err
+	}
+	p, err := policy.Parse("stored", text)
+	if err != nil {
+		t.Fatalf("the stored text does not parse: %v", err)
+	}
+	return p, nil
 }
 
 func TestResolvePolicyErrorsNameFileAndLine(t *testing.T) {

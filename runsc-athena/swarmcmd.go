@@ -255,7 +255,7 @@ func swarmPolicyShow(args []string) error {
 	if _, err := knownContainer(pos[0]); err != nil {
 		return err
 	}
-	p, _, err := loadStoredPolicy(pos[0])
+	p, err := loadStoredPolicy(pos[0])
 	if err != nil {
 		return err
 	}

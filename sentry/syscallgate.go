@@ -44,6 +44,9 @@ type SyscallGate struct {
 	// calls touch it, and only one per sleep of the drainer.
 	wake          chan struct{}
 	drainerAsleep atomic.Bool
+	// ready is closed when the root container's table is first
+	// published; tables is nil until then.
+	ready chan struct{}
 	// seen marks the syscalls learn mode has recorded once already
 	// (learnedBefore); cleared when a new policy is published.
 	seen [syscalls.MaxSyscall + 1]atomic.Bool
@@ -81,18 +84,18 @@ var installed atomic.Bool
 
 // InstallSyscallGate wraps every entry of gVisor's x86-64 syscall table,
 // and its handler for missing syscalls, so that each call is first decided
-// by root, the root container's table (and, once published, by the
-// table of the caller's container); then it rebuilds the table's lookup
-// array. Calls whose verdict asks to be recorded are pushed to events
-// (dropped and counted when it is full).
+// by the table of the caller's container; then it rebuilds the table's
+// lookup array. Until the root container's table is published (Publish),
+// calls wait for it. Calls whose verdict asks to be recorded are pushed to
+// events (dropped and counted when it is full).
 //
-// Preconditions: called once, before gVisor's kernel starts (the table is
-// read without synchronization once tasks run).
-func InstallSyscallGate(root *syscalls.Table, events *ring.Ring, stats *GateStats) *SyscallGate {
+// Preconditions: called once, before gVisor's kernel starts (gVisor's
+// table is read without synchronization once tasks run).
+func InstallSyscallGate(events *ring.Ring, stats *GateStats) *SyscallGate {
 	if !installed.CompareAndSwap(false, true) {
 		panic("athena: syscall gate installed twice")
 	}
-	g := newSyscallGate(root, events, stats)
+	g := newSyscallGate(events, stats)
 	table := slinux.AMD64
 	for num, sc := range table.Table {
 		sc.Fn = g.wrap(sc.Fn)
@@ -114,10 +117,15 @@ func InstallSyscallGate(root *syscalls.Table, events *ring.Ring, stats *GateStat
 }
 
 // newSyscallGate makes a gate without installing it (tests use it alone).
-func newSyscallGate(root *syscalls.Table, events *ring.Ring, stats *GateStats) *SyscallGate {
-	g := &SyscallGate{events: events, stats: stats, wake: make(chan struct{}, 1)}
-	g.tables.Store(&containerTables{root: root})
-	return g
+func newSyscallGate(events *ring.Ring, stats *GateStats) *SyscallGate {
+	return &SyscallGate{events: events, stats: stats, wake: make(chan struct{}, 1), ready: make(chan struct{})}
+}
+
+// awaitTables waits until the root container's table is published: only
+// calls made while the sandbox is still loading its policy come here.
+func (g *SyscallGate) awaitTables() *containerTables {
+	<-g.ready
+	return g.tables.Load()
 }
 
 // Publish makes table the policy of container id (the root container
@@ -126,6 +134,14 @@ func newSyscallGate(root *syscalls.Table, events *ring.Ring, stats *GateStats) *
 // the recorder's control loop publishes, so swaps never race each other.
 func (g *SyscallGate) Publish(id string, table *syscalls.Table) {
 	old := g.tables.Load()
+	if old == nil {
+		if id != "" {
+			panic("athena: a pod container's policy published before the sandbox's")
+		}
+		g.tables.Store(&containerTables{root: table})
+		close(g.ready)
+		return
+	}
 	ts := &containerTables{root: old.root, ids: old.ids, tables: slices.Clone(old.tables)}
 	if i := slices.Index(ts.ids, id); i >= 0 {
 		ts.tables[i] = table
@@ -176,7 +192,11 @@ func (g *SyscallGate) wrap(fn kernel.SyscallFn) kernel.SyscallFn {
 // allocation, no lock and no logging unless the verdict asks for a record
 // or for a path, exec or net check (the slow path, slowCheck).
 func (g *SyscallGate) check(t *kernel.Task, sysno uintptr, args *arch.SyscallArguments, fn kernel.SyscallFn) (uintptr, *kernel.SyscallControl, error) {
-	table, slot := g.tables.Load().forTask(t)
+	ts := g.tables.Load()
+	if ts == nil {
+		ts = g.awaitTables()
+	}
+	table, slot := ts.forTask(t)
 	raw := [6]uint64{
 		uint64(args[0].Value), uint64(args[1].Value), uint64(args[2].Value),
 		uint64(args[3].Value), uint64(args[4].Value), uint64(args[5].Value),

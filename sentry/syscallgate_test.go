@@ -3,6 +3,7 @@ package sentry
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/errors/linuxerr"
@@ -37,7 +38,9 @@ func newTestGate(t testing.TB, src string) (*SyscallGate, *ring.Ring) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newSyscallGate(table, events, new(GateStats)), events
+	g := newSyscallGate(events, new(GateStats))
+	g.Publish("", table)
+	return g, events
 }
 
 var calls int
@@ -147,4 +150,31 @@ func BenchmarkSyscallPath(b *testing.B) {
 			g.check(nil, unix.SYS_KEXEC_LOAD, &args, passthrough)
 		}
 	})
+}
+
+// TestCallsWaitForThePolicy: a call that comes before the sandbox has
+// published its policy waits for it and is then decided by it.
+func TestCallsWaitForThePolicy(t *testing.T) {
+	events, _ := ring.New(4)
+	g := newSyscallGate(events, new(GateStats))
+	done := make(chan error)
+	go func() {
+		var args arch.SyscallArguments
+		_, _, err := g.check(nil, unix.SYS_MKDIR, &args, passthrough)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("a call ran before any policy was published (err %v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	p, _ := policy.Parse("test.yaml", []byte(testPolicy))
+	table, err := syscalls.Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Publish("", table)
+	if err := <-done; !errors.Is(err, linuxerr.EPERM) {
+		t.Errorf("the waiting mkdir must be decided by the published policy: %v", err)
+	}
 }
