@@ -102,6 +102,42 @@ func (g *SyscallGate) slowCheck(t *kernel.Task, sysno uintptr, args *arch.Syscal
 	return g.carryOut(t, sysno, args, fn, v)
 }
 
+// recordRefusal records a call a syscall rule refused, with the paths or
+// socket address it named when it names any, so that the record says
+// which file or peer was refused (the rule did not need them). Failures
+// to resolve leave them out. It is a function of its own so that the hot
+// path's frame does not carry the event.
+//
+//go:noinline
+func (g *SyscallGate) recordRefusal(t *kernel.Task, slot uint32, sysno uintptr, args *arch.SyscallArguments, raw *[6]uint64, v syscalls.Verdict) {
+	var detail event.Event
+	if t != nil && fs.Known(sysno) {
+		var call fs.Call
+		if fs.Resolve(fsTask{t}, sysno, args, &call) == nil {
+			var targets [2]syscalls.FileTarget
+			for i := range call.N {
+				targets[i] = syscalls.FileTarget{Path: call.Paths[i].Path, Target: call.Paths[i].Target}
+			}
+			syscalls.SetEventPaths(&detail, call.Ops, targets[:call.N])
+		}
+	}
+	if t != nil && isNetSyscall(sysno) {
+		if sockType, addrs, err := socketAddresses(t, sysno, raw); err == nil && len(addrs) > 0 {
+			syscalls.SetEventNet(&detail, sockType, addrs[0])
+		}
+	}
+	g.record(t, slot, sysno, raw, v, &detail)
+}
+
+// isNetSyscall reports whether sysno names a socket address.
+func isNetSyscall(sysno uintptr) bool {
+	switch sysno {
+	case unix.SYS_CONNECT, unix.SYS_BIND, unix.SYS_SENDTO, unix.SYS_SENDMSG, unix.SYS_SENDMMSG:
+		return true
+	}
+	return false
+}
+
 // maxSendmmsgChecked bounds the messages of one sendmmsg whose addresses
 // are checked (the kernel caps vlen at UIO_MAXIOV, 1024).
 const maxSendmmsgChecked = 1024

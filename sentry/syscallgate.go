@@ -206,7 +206,11 @@ func (g *SyscallGate) check(t *kernel.Task, sysno uintptr, args *arch.SyscallArg
 		return g.slowCheck(t, sysno, args, &raw, fn, table, slot, v)
 	}
 	if v.Has(syscalls.Record) && !g.learnedBefore(table, slot, sysno, v) {
-		g.record(t, slot, sysno, &raw, v, nil)
+		if v.Intended() != syscalls.Allow {
+			g.recordRefusal(t, slot, sysno, args, &raw, v)
+		} else {
+			g.record(t, slot, sysno, &raw, v, nil)
+		}
 	}
 	return g.carryOut(t, sysno, args, fn, v)
 }

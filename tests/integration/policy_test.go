@@ -46,19 +46,39 @@ func probeBinary(t *testing.T) string {
 	return probePath
 }
 
-// recorded runs a container to completion with docker run --rm and returns
-// its result and container ID (the ID its decision record is named by).
+// recorded runs a busybox container to completion (runIn's arguments) and
+// returns its result and container ID.
 func recorded(t *testing.T, rt string, optsAndCmd ...string) (result, string) {
 	t.Helper()
-	cidfile := filepath.Join(t.TempDir(), "cid")
 	opts, cmd := splitDashDash(optsAndCmd)
-	opts = append([]string{"--cidfile=" + cidfile}, opts...)
-	r := runIn(t, rt, append(append(opts, "--"), cmd...)...)
+	return runRecorded(t, rt, busybox, opts, cmd...)
+}
+
+// runRecorded runs image to completion with docker run --rm under runtime
+// rt and returns its result and container ID (the ID its decision record
+// is named by).
+func runRecorded(t *testing.T, rt, image string, opts []string, cmd ...string) (result, string) {
+	t.Helper()
+	cidfile := filepath.Join(t.TempDir(), "cid")
+	args := append([]string{"run", "--rm", "--runtime=" + rt, "--cidfile=" + cidfile}, opts...)
+	r := docker(t, append(append(args, image), cmd...)...)
 	id, err := os.ReadFile(cidfile)
 	if err != nil {
 		t.Fatalf("no container ID: %v (%v)", err, r)
 	}
 	return r, strings.TrimSpace(string(id))
+}
+
+// requireRecordedDenial checks that container id's record in dir holds a
+// refused call of syscall, and logs it.
+func requireRecordedDenial(t *testing.T, dir, id, syscall string) {
+	t.Helper()
+	denied := findDecision(decisions(t, dir, id), func(d *syscalls.Decision) bool { return d.Action != "allow" && d.Syscall == syscall })
+	if denied == nil {
+		t.Errorf("no recorded refusal of %s", syscall)
+		return
+	}
+	t.Logf("recorded: %s %s %s %v -> %s (%s)", denied.Comm, denied.Syscall, denied.Path, denied.Net, denied.Action, denied.Rule)
 }
 
 // decisions reads container id's decision record in dir. The sandbox
@@ -346,16 +366,13 @@ func learnThenEnforce(t *testing.T, prefix, image string, opts []string, workloa
 	learnRT, enforceRT := "athena-it-"+prefix+"-learn", "athena-it-"+prefix+"-enforce"
 	dir := t.TempDir()
 	registerRuntime(t, learnRT, "--athena-events-dir="+dir, "--athena-mode=learn")
-	cidfile := filepath.Join(t.TempDir(), "cid")
-	args := append([]string{"run", "--rm", "--runtime=" + learnRT, "--cidfile=" + cidfile}, opts...)
-	r := docker(t, append(append(args, image), workload...)...)
+	r, id := runRecorded(t, learnRT, image, opts, workload...)
 	if r.code != 0 {
 		t.Fatalf("workload in learn mode: %v", r)
 	}
-	cid, _ := os.ReadFile(cidfile)
 	profile := filepath.Join(t.TempDir(), "profile.yaml")
 	bin := athenaBinary(t)
-	if r := runCmd(t, "", bin, "--athena-events-dir="+dir, "swarm", "profile", "export", "-o", profile, strings.TrimSpace(string(cid))); r.code != 0 {
+	if r := runCmd(t, "", bin, "--athena-events-dir="+dir, "swarm", "profile", "export", "-o", profile, id); r.code != 0 {
 		t.Fatalf("profile export: %v", r)
 	}
 	if data, err := os.ReadFile(profile); err == nil {
@@ -402,12 +419,7 @@ echo done
 			if !strings.Contains(r.stdout, "reply=pong") {
 				t.Errorf("the learned part must still work: %v", r)
 			}
-			denied := findDecision(decisions(t, dir, id), func(d *syscalls.Decision) bool { return d.Action != "allow" })
-			if denied == nil {
-				t.Errorf("no recorded denial for %s", extra)
-			} else {
-				t.Logf("recorded: %s %s %s %v -> %s (%s)", denied.Comm, denied.Syscall, denied.Path, denied.Net, denied.Action, denied.Rule)
-			}
+			requireRecordedDenial(t, dir, id, map[string]string{"exec": "execve", "etc": "openat", "port": "connect"}[extra])
 		})
 	}
 }
@@ -430,29 +442,20 @@ func TestLearnThenEnforceDebian(t *testing.T) {
 	}
 	cmd := []string{"python3", "/app.py"}
 	rt, dir := learnThenEnforce(t, "deblearn", debianImage, opts(""), cmd)
-	args := append([]string{"run", "--rm", "--runtime=" + rt}, opts("")...)
-	r := docker(t, append(append(args, debianImage), cmd...)...)
+	r, _ := runRecorded(t, rt, debianImage, opts(""), cmd...)
 	if r.code != 0 || !strings.Contains(r.stdout, "served=3") || !strings.Contains(r.stdout, "upstream=pong") {
 		t.Fatalf("the learned workload must pass unchanged: %v", r)
 	}
 	for _, extra := range []string{"shell", "etc", "port"} {
 		t.Run(extra, func(t *testing.T) {
-			cidfile := filepath.Join(t.TempDir(), "cid")
-			args := append([]string{"run", "--rm", "--runtime=" + rt, "--cidfile=" + cidfile}, opts(extra)...)
-			r := docker(t, append(append(args, debianImage), cmd...)...)
+			r, id := runRecorded(t, rt, debianImage, opts(extra), cmd...)
 			if !strings.Contains(r.stdout, "extra=blocked") {
 				t.Fatalf("new behaviour %s was not blocked: %v", extra, r)
 			}
 			if !strings.Contains(r.stdout, "served=3") {
 				t.Errorf("the learned part must still work: %v", r)
 			}
-			id, _ := os.ReadFile(cidfile)
-			denied := findDecision(decisions(t, dir, strings.TrimSpace(string(id))), func(d *syscalls.Decision) bool { return d.Action != "allow" })
-			if denied == nil {
-				t.Errorf("no recorded denial for %s", extra)
-			} else {
-				t.Logf("recorded: %s %s %s %v -> %s (%s)", denied.Comm, denied.Syscall, denied.Path, denied.Net, denied.Action, denied.Rule)
-			}
+			requireRecordedDenial(t, dir, id, map[string]string{"shell": "execve", "etc": "openat", "port": "connect"}[extra])
 		})
 	}
 }
