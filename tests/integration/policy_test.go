@@ -505,3 +505,21 @@ func TestPodContainersHaveTheirOwnPolicy(t *testing.T) {
 		t.Errorf("swarm events of the pod container shows its lines only: %v", r)
 	}
 }
+
+// TestObserveMode: observe mode lets a call the policy refuses run, and
+// records it as a would-be denial with the intended action.
+func TestObserveMode(t *testing.T) {
+	requireIntegration(t)
+	const rt = "athena-it-observe"
+	dir := t.TempDir()
+	registerRuntime(t, rt, "--athena-events-dir="+dir, "--athena-mode=observe",
+		"--athena-policy="+writePolicy(t, policyHeader+"  - name: no mkdir\n    syscalls: [mkdir, mkdirat]\n    action: errno(EPERM)\n"))
+	r, id := recorded(t, rt, "sh", "-c", "mkdir /tmp/observed && echo made")
+	if r.code != 0 || r.stdout != "made\n" {
+		t.Fatalf("observe mode must let the call run: %v", r)
+	}
+	d := findDecision(decisions(t, dir, id), func(d *syscalls.Decision) bool { return d.Rule == "no mkdir" })
+	if d == nil || !d.WouldDeny || d.Action != "allow" || d.Intended != "errno(EPERM)" || d.Mode != "observe" {
+		t.Errorf("want a would-deny record for mkdir: %+v", d)
+	}
+}
