@@ -1,0 +1,68 @@
+package selfmodel
+
+import "fmt"
+
+// snapshot is a deep copy of a Detector's state.
+type snapshot struct {
+	cfg       Config
+	model     *Model
+	tasks     []Task
+	free      []int32
+	hand      int32
+	now       int64
+	nextSweep int64
+	stats     Stats
+}
+
+// Snapshot implements agent.Snapshotter.Snapshot: a deep copy of the
+// configuration, model, task table, clock and counters.
+func (d *Detector) Snapshot() any {
+	return &snapshot{
+		cfg:       d.cfg,
+		model:     d.model.Clone(),
+		tasks:     cloneTasks(d.tasks),
+		free:      append([]int32(nil), d.free...),
+		hand:      d.hand,
+		now:       d.now,
+		nextSweep: d.nextSweep,
+		stats:     d.stats,
+	}
+}
+
+// Restore implements agent.Snapshotter.Restore. It copies the snapshot
+// again, so one snapshot can be restored any number of times. It returns
+// an error wrapping ErrSnapshot, leaving the detector unchanged, when s is
+// not a snapshot of this package.
+func (d *Detector) Restore(s any) error {
+	snap, ok := s.(*snapshot)
+	if !ok || snap == nil || snap.model == nil {
+		return fmt.Errorf("restore %T: %w", s, ErrSnapshot)
+	}
+	index := make(map[uint64]int32, len(snap.tasks))
+	for i := range snap.tasks {
+		if snap.tasks[i].flags&taskUsed != 0 {
+			index[snap.tasks[i].key] = int32(i)
+		}
+	}
+	d.cfg = snap.cfg
+	d.model = snap.model.Clone()
+	d.tasks = cloneTasks(snap.tasks)
+	d.index = index
+	d.free = append([]int32(nil), snap.free...)
+	d.hand = snap.hand
+	d.now = snap.now
+	d.nextSweep = snap.nextSweep
+	d.stats = snap.stats
+	d.derive()
+	return nil
+}
+
+func cloneTasks(ts []Task) []Task {
+	c := append([]Task(nil), ts...)
+	for i := range c {
+		if c[i].novel != nil {
+			c[i].novel = c[i].novel.clone()
+		}
+	}
+	return c
+}
