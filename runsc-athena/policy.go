@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -136,7 +137,11 @@ func readStoredPolicy(id string) (text []byte, name, digest string, err error) {
 	if err != nil {
 		return nil, "", "", err
 	}
-	return text, policyPath(id), sentry.PolicyDigest(text), nil
+	name = policyPath(id)
+	if bytes.Equal(text, policy.DefaultYAML()) {
+		name = "built-in default"
+	}
+	return text, name, sentry.PolicyDigest(text), nil
 }
 
 // loadStoredPolicy reads and parses the stored policy of container id.
