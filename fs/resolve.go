@@ -585,3 +585,32 @@ func join(dir, name string) string {
 	}
 	return dir + "/" + name
 }
+
+// ResolveSocketPath resolves the path of an AF_UNIX socket address that
+// task t names in connect, bind or sendto, the way the kernel looks it up:
+// from t's cwd when relative, every directory resolved, the last component
+// as named and, when it is a symlink, followed (Target). The socket file
+// itself may not exist yet (bind). Errors are those of a lookup (ENOENT for
+// a missing directory, ENOTDIR, ELOOP, EACCES, ENAMETOOLONG).
+func ResolveSocketPath(t Task, s string) (Target, error) {
+	var out Target
+	if s == "" {
+		return out, linuxerr.ENOENT
+	}
+	var r resolver
+	if err := r.init(t, &plan{}); err != nil {
+		return out, err
+	}
+	defer r.release()
+	r.start = r.root
+	if s[0] != '/' {
+		r.start = t.WorkingDirectory()
+		if !r.start.Ok() {
+			return out, linuxerr.ESRCH
+		}
+		defer r.start.DecRef(t)
+	}
+	a := cwd(0, true)
+	err := r.named(s, &a, &out)
+	return out, err
+}

@@ -175,7 +175,23 @@ func socketAddresses(t *kernel.Task, sysno uintptr, raw *[6]uint64) (sockType ui
 		if err != nil {
 			return linuxerr.EINVAL
 		}
+		if a.Family != unix.AF_UNIX || a.Abstract || a.Unix == "" {
+			addrs = append(addrs, a)
+			return nil
+		}
+		// A unix socket path is looked up like a file: match the rules
+		// against where it really is (relative to the cwd, through
+		// symlinked directories) and, through a symlink, where that leads.
+		tgt, err := fs.ResolveSocketPath(fsTask{t}, a.Unix)
+		if err != nil {
+			return err
+		}
+		a.Unix = tgt.Path
 		addrs = append(addrs, a)
+		if tgt.Target != "" && tgt.Target != tgt.Path {
+			a.Unix = tgt.Target
+			addrs = append(addrs, a)
+		}
 		return nil
 	}
 	switch sysno {

@@ -164,11 +164,15 @@ const slowPathPolicy = policyHeader + `  - name: the secret
   - name: no other connections
     action: errno(EACCES)
     net:
-      - {op: connect, to: ["*"]}
+      - {op: connect, to: ["*:*"]}
   - name: no datagrams to 9999
     action: errno(EPERM)
     net:
       - {op: sendto, to: ["*:9999"], protocol: udp}
+  - name: the secret socket
+    action: errno(ECONNABORTED)
+    net:
+      - {op: connect, to: ["unix:/run/secret.sock"]}
 `
 
 // TestSlowPathRules: path rules hold against every way of naming the
@@ -205,6 +209,14 @@ echo connect-allowed=$(/probe connect 127.0.0.1 7000)
 echo connect-other=$(/probe connect 127.0.0.1 7001)
 echo sendto-9999=$(/probe sendto 127.0.0.1 9999)
 echo sendto-9998=$(/probe sendto 127.0.0.1 9998)
+mkdir -p /run && /probe listen-unix /run/secret.sock >/dev/null &
+/probe listen-unix /run/other.sock >/dev/null &
+sleep 1
+echo unix-plain=$(/probe connect-unix /run/secret.sock)
+echo unix-relative=$(cd /run && /probe connect-unix secret.sock)
+ln -s /run/secret.sock /tmp/alias.sock && echo unix-symlink=$(/probe connect-unix /tmp/alias.sock)
+ln -s /run /tmp/rundir && echo unix-dir-symlink=$(/probe connect-unix /tmp/rundir/secret.sock)
+echo unix-other=$(/probe connect-unix /run/other.sock)
 case " $(echo /etc/*) " in *" /etc/secret "*) echo still-there ;; esac
 `
 	r, id := recorded(t, rt, "-v", probe+":/probe:ro", "--", "sh", "-c", script)
@@ -218,6 +230,8 @@ case " $(echo /etc/*) " in *" /etc/secret "*) echo still-there ;; esac
 		// Allowed, but nothing listens.
 		"connect-allowed": "ECONNREFUSED", "connect-other": "EACCES",
 		"sendto-9999": "EPERM", "sendto-9998": "ok",
+		"unix-plain": "ECONNABORTED", "unix-relative": "ECONNABORTED", "unix-symlink": "ECONNABORTED", "unix-dir-symlink": "ECONNABORTED",
+		"unix-other": "ok",
 	}
 	got := map[string]string{}
 	for _, line := range strings.Split(r.stdout, "\n") {

@@ -9,6 +9,8 @@
 //   probe ioctl-tiocsti         ioctl(0, TIOCSTI, "x")
 //   probe connect IP PORT       TCP connect to IPv4 IP:PORT
 //   probe sendto IP PORT        one UDP datagram to IPv4 IP:PORT
+//   probe listen-unix PATH      bind and listen on a unix socket, then sleep
+//   probe connect-unix PATH     connect a unix stream socket to PATH
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
@@ -82,6 +85,21 @@ int main(int argc, char **argv) {
 		if (udp)
 			return report(sendto(fd, "x", 1, 0, (struct sockaddr *)&sa, sizeof sa));
 		return report(connect(fd, (struct sockaddr *)&sa, sizeof sa));
+	}
+	if ((!strcmp(cmd, "listen-unix") || !strcmp(cmd, "connect-unix")) && argc == 3) {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		strncpy(sa.sun_path, argv[2], sizeof sa.sun_path - 1);
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd < 0)
+			return report(-1);
+		if (!strcmp(cmd, "connect-unix"))
+			return report(connect(fd, (struct sockaddr *)&sa, sizeof sa));
+		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 8) < 0)
+			return report(-1);
+		printf("listening\n");
+		fflush(stdout);
+		pause();
+		return 0;
 	}
 	fprintf(stderr, "probe: unknown command %s\n", cmd);
 	return 2;
