@@ -14,6 +14,9 @@
 // allocates the path strings and walks the VFS (taking its locks), but
 // changes nothing and keeps no reference.
 //
+// ResolveSocketPath resolves an AF_UNIX socket path the same way, for net
+// rules (the kernel looks socket paths up like files).
+//
 // decode (calls.go) is pure: from a syscall number and raw arguments it
 // says which argument is the dirfd, the path and the flags, whether the
 // last component is followed, and the ops. resolve.go does the walking.
