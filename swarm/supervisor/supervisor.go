@@ -192,10 +192,8 @@ func (s *Supervisor) Handle(ev *event.Event, out []agent.Decision) []agent.Decis
 	for i := range s.children {
 		c := &s.children[i]
 		if c.state != Running {
-			if c.state != Restarting {
-				continue
-			}
-			if out = s.restart(c, out); c.state != Running {
+			var runs bool
+			if out, runs = s.revive(c, out); !runs {
 				continue
 			}
 		}
@@ -209,10 +207,7 @@ func (s *Supervisor) Handle(ev *event.Event, out []agent.Decision) []agent.Decis
 		}
 		out = res
 		c.handled++
-		if d := len(out) - n; d > 0 {
-			c.decisions += uint64(d)
-			kept += d
-		}
+		kept += c.count(len(out) - n)
 		if c.sn != nil && s.snapEvery > 0 {
 			if c.since++; c.since >= s.snapEvery {
 				s.snapshot(c)
@@ -237,10 +232,8 @@ func (s *Supervisor) Tick(now time.Time, out []agent.Decision) []agent.Decision 
 	for i := range s.children {
 		c := &s.children[i]
 		if c.state != Running {
-			if c.state != Restarting {
-				continue
-			}
-			if out = s.restart(c, out); c.state != Running {
+			var runs bool
+			if out, runs = s.revive(c, out); !runs {
 				continue
 			}
 		}
@@ -251,10 +244,7 @@ func (s *Supervisor) Tick(now time.Time, out []agent.Decision) []agent.Decision 
 			continue
 		}
 		out = res
-		if d := len(out) - n; d > 0 {
-			c.decisions += uint64(d)
-			kept += d
-		}
+		kept += c.count(len(out) - n)
 		if c.sn != nil && s.snapTicks > 0 {
 			if c.ticks++; c.ticks >= s.snapTicks {
 				s.snapshot(c)
@@ -265,6 +255,22 @@ func (s *Supervisor) Tick(now time.Time, out []agent.Decision) []agent.Decision 
 		s.stats.decisions.Add(uint64(kept))
 	}
 	return out
+}
+
+// revive restarts a child that is not running if it waits for a restart,
+// and reports whether it runs now (stopped and failed children stay so).
+func (s *Supervisor) revive(c *child, out []agent.Decision) ([]agent.Decision, bool) {
+	if c.state != Restarting {
+		return out, false
+	}
+	out = s.restart(c, out)
+	return out, c.state == Running
+}
+
+// count adds d decisions made by c to its counter and returns d.
+func (c *child) count(d int) int {
+	c.decisions += uint64(d)
+	return d
 }
 
 // Degraded reports whether a FailClosed child has failed, so that the swarm
