@@ -111,10 +111,6 @@ func (l *Link) WriteRecords(buf []byte, n int) {
 			l.lostLogged = lost
 		}
 	}
-	if l.size+int64(len(buf)) > l.maxBytes {
-		l.Lost.Add(uint64(n))
-		return
-	}
 	if l.write(buf) {
 		l.Written.Add(uint64(n))
 		return
@@ -122,7 +118,8 @@ func (l *Link) WriteRecords(buf []byte, n int) {
 	l.Lost.Add(uint64(n))
 }
 
-// write appends b in one write(2). A short write (a full disk) leaves a
+// write appends b in one write(2), unless that would take the record past
+// its bound. A short write (a full disk) leaves a
 // cut line; it is ended with a newline so the next record starts clean,
 // and readers skip the cut line.
 func (l *Link) write(b []byte) bool {

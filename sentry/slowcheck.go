@@ -52,21 +52,17 @@ func (g *SyscallGate) slowCheck(t *kernel.Task, sysno uintptr, args *arch.Syscal
 	var checkErr error
 	if v.Has(syscalls.NeedsPathCheck) || v.Has(syscalls.NeedsExecCheck) {
 		if fs.Known(sysno) {
-			var call fs.Call
-			if err := fs.Resolve(fsTask{t}, sysno, args, &call); err != nil {
+			var f files
+			if err := f.resolve(t, sysno, args); err != nil {
 				checkErr = err
 			} else {
-				var targets [2]syscalls.FileTarget
-				for i := range call.N {
-					targets[i] = syscalls.FileTarget{Path: call.Paths[i].Path, Target: call.Paths[i].Target}
-				}
 				if v.Has(syscalls.NeedsPathCheck) {
-					v = table.DecidePath(v, call.Ops, targets[:call.N])
+					v = table.DecidePath(v, f.ops, f.targets[:f.n])
 				}
-				if v.Has(syscalls.NeedsExecCheck) && call.Ops&policy.OpExec != 0 && call.N > 0 {
-					v = table.DecideExec(v, targets[0])
+				if v.Has(syscalls.NeedsExecCheck) && f.ops&policy.OpExec != 0 && f.n > 0 {
+					v = table.DecideExec(v, f.targets[0])
 				}
-				syscalls.SetEventPaths(&detail, call.Ops, targets[:call.N])
+				syscalls.SetEventPaths(&detail, f.ops, f.targets[:f.n])
 			}
 		}
 	}
@@ -102,6 +98,27 @@ func (g *SyscallGate) slowCheck(t *kernel.Task, sysno uintptr, args *arch.Syscal
 	return g.carryOut(t, sysno, args, fn, v)
 }
 
+// files are a call's paths as fs/ resolved them, in the form the table's
+// slow rules take.
+type files struct {
+	ops     policy.OpSet
+	n       int
+	targets [2]syscalls.FileTarget
+}
+
+// resolve fills f for a call of sysno by t (fs.Resolve).
+func (f *files) resolve(t *kernel.Task, sysno uintptr, args *arch.SyscallArguments) error {
+	var call fs.Call
+	if err := fs.Resolve(fsTask{t}, sysno, args, &call); err != nil {
+		return err
+	}
+	f.ops, f.n = call.Ops, call.N
+	for i := range call.N {
+		f.targets[i] = syscalls.FileTarget{Path: call.Paths[i].Path, Target: call.Paths[i].Target}
+	}
+	return nil
+}
+
 // recordRefusal records a call a syscall rule refused, with the paths or
 // socket address it named when it names any, so that the record says
 // which file or peer was refused (the rule did not need them). Failures
@@ -112,13 +129,9 @@ func (g *SyscallGate) slowCheck(t *kernel.Task, sysno uintptr, args *arch.Syscal
 func (g *SyscallGate) recordRefusal(t *kernel.Task, slot uint32, sysno uintptr, args *arch.SyscallArguments, raw *[6]uint64, v syscalls.Verdict) {
 	var detail event.Event
 	if t != nil && fs.Known(sysno) {
-		var call fs.Call
-		if fs.Resolve(fsTask{t}, sysno, args, &call) == nil {
-			var targets [2]syscalls.FileTarget
-			for i := range call.N {
-				targets[i] = syscalls.FileTarget{Path: call.Paths[i].Path, Target: call.Paths[i].Target}
-			}
-			syscalls.SetEventPaths(&detail, call.Ops, targets[:call.N])
+		var f files
+		if f.resolve(t, sysno, args) == nil {
+			syscalls.SetEventPaths(&detail, f.ops, f.targets[:f.n])
 		}
 	}
 	if t != nil && isNetSyscall(sysno) {
