@@ -301,3 +301,15 @@ func load(path string, v any) (bool, error) {
 func save(path string, v any) error {
 	return atomicfile.WriteJSON(path, v)
 }
+
+// SplitList splits a comma-separated flag value of the suites (runtimes,
+// programs, packages, test names) into its non-empty, trimmed items.
+func SplitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}

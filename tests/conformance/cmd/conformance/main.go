@@ -111,7 +111,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		defOut, defRT, defRuns = "syscalls-quick.json", "runc,athena", 1
 	}
 	cfg.out = orDefault(*out, filepath.Join(base, "results", defOut))
-	cfg.runtimes = splitList(orDefault(*runtimes, defRT))
+	cfg.runtimes = results.SplitList(orDefault(*runtimes, defRT))
 	if cfg.refRuns = *refRuns; cfg.refRuns == 0 {
 		cfg.refRuns = defRuns
 	}
@@ -128,7 +128,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		}
 		seen[rt] = true
 	}
-	cfg.programs = splitList(*programs)
+	cfg.programs = results.SplitList(*programs)
 	return cfg, nil
 }
 
@@ -157,16 +157,6 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // readQuickList parses quick.txt: one case name per line, '#' comments.

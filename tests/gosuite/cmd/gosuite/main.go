@@ -62,8 +62,8 @@ func main() {
 	flag.BoolVar(&o.short, "short", true, "pass -test.short")
 	flag.IntVar(&o.jobs, "j", 1, "containers run at once (the machine is shared: keep it small)")
 	flag.Parse()
-	o.packages = splitList(pkgs)
-	o.runtimes = splitList(rts)
+	o.packages = results.SplitList(pkgs)
+	o.runtimes = results.SplitList(rts)
 	if len(o.packages) == 0 || len(o.runtimes) == 0 || o.jobs < 1 {
 		fmt.Fprintln(os.Stderr, "gosuite: need at least one package, one runtime and -j >= 1")
 		os.Exit(2)
@@ -77,16 +77,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gosuite:", err)
 		os.Exit(1)
 	}
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 func run(ctx context.Context, o options) error {

@@ -66,7 +66,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 60*time.Second, "time limit per program and runtime (hung programs are killed)")
 	flag.DurationVar(&o.budget, "budget", 25*time.Minute, "give up, writing nothing, when the whole run takes longer")
 	flag.Parse()
-	for _, f := range splitList(rts) {
+	for _, f := range results.SplitList(rts) {
 		name, bin, ok := strings.Cut(f, "=")
 		if !ok || name == "" || bin == "" {
 			fmt.Fprintf(os.Stderr, "ocivalidation: bad -runtimes entry %q, want name=binary\n", f)
@@ -74,7 +74,7 @@ func main() {
 		}
 		o.runtimes = append(o.runtimes, runtimeSpec{name, bin})
 	}
-	o.tests = splitList(tests)
+	o.tests = results.SplitList(tests)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -84,16 +84,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "ocivalidation:", err)
 		os.Exit(1)
 	}
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 func run(ctx context.Context, o options) error {
