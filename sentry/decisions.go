@@ -62,8 +62,8 @@ type Recorder struct {
 // arguments a profile learns, and what its slow check saw.
 func learnKey(e *event.Event) string {
 	var args uint64
-	if e.Sysno < uint32(len(learnsArgs)) && learnsArgs[e.Sysno] {
-		args = e.Args[0] // clone flags, socket family, personality
+	if syscalls.LearnsArguments(uintptr(e.Sysno)) {
+		args = e.Args[0] // the learned argument (clone flags, socket family, personality)
 	}
 	return fmt.Sprintf("%d %d %x %d %s\x00%s %d %d %d %x %d", e.Container, e.Sysno, args, e.Ops, e.PathString(0), e.PathString(1), e.Flags, e.Net.Family, e.Net.Protocol, e.Net.IP, e.Net.Port)
 }

@@ -21,19 +21,6 @@ import (
 // slowChecks are the verdict flags that send a call to slowCheck.
 const slowChecks = syscalls.NeedsPathCheck | syscalls.NeedsExecCheck | syscalls.NeedsNetCheck
 
-// learnsArgs marks the syscalls whose arguments a learned profile keeps
-// (syscalls.Profile): learn mode records every call of those, not just the
-// first.
-var learnsArgs [syscalls.MaxSyscall + 1]bool
-
-func init() {
-	for _, name := range []string{"clone", "socket", "personality"} {
-		if n, ok := syscalls.Number(name); ok {
-			learnsArgs[n] = true
-		}
-	}
-}
-
 // slowCheck decides a call that path, exec or net rules concern: it
 // resolves the call's paths the way the kernel will (fs.Resolve) or reads
 // its socket address, lets the table's slow rules decide, records the call

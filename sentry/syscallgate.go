@@ -241,7 +241,7 @@ func (g *SyscallGate) carryOut(t *kernel.Task, sysno uintptr, args *arch.Syscall
 // recorder.)
 func (g *SyscallGate) learnedBefore(table *syscalls.Table, slot uint32, sysno uintptr, v syscalls.Verdict) bool {
 	if slot != 0 || v.Has(syscalls.WouldDeny) || v.Intended() != v.Action() || sysno >= uintptr(len(g.seen)) ||
-		table.Policy().Mode != policy.ModeLearn || learnsArgs[sysno] {
+		table.Policy().Mode != policy.ModeLearn || syscalls.LearnsArguments(sysno) {
 		return false
 	}
 	return g.seen[sysno].Swap(true)

@@ -26,6 +26,26 @@ var learnedArgs = map[string]struct{ arg, prefix string }{
 // nsFlags are the clone flags a Profile keeps forbidden unless seen.
 var nsFlags = []string{"CLONE_NEWNS", "CLONE_NEWUTS", "CLONE_NEWIPC", "CLONE_NEWUSER", "CLONE_NEWPID", "CLONE_NEWNET", "CLONE_NEWCGROUP"}
 
+// learnsArgs marks the syscalls whose argument values a Profile keeps
+// (learnedArgs, and clone's namespace flags).
+var learnsArgs = func() (t [MaxSyscall + 1]bool) {
+	for name := range learnedArgs {
+		n, _ := Number(name)
+		t[n] = true
+	}
+	n, _ := Number("clone")
+	t[n] = true
+	return t
+}()
+
+// LearnsArguments reports whether a Profile learns from the arguments of
+// sysno, not only from its being called: learn mode must then record every
+// call of it, not just the first. The learned argument is always the first
+// (socket's family, personality's persona, clone's flags).
+func LearnsArguments(sysno uintptr) bool {
+	return sysno <= MaxSyscall && learnsArgs[sysno]
+}
+
 // Profile builds a policy from what a container was seen doing (learn
 // mode). It is not safe for concurrent use; the learning agent owns it.
 type Profile struct {

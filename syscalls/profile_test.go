@@ -327,3 +327,21 @@ func FuzzProfileFromDecision(f *testing.F) {
 		}
 	})
 }
+
+// TestLearnsArguments: the syscalls whose arguments a profile learns are
+// the ones learn mode records on every call, and the learned argument is
+// the first, which the recorder's de-duplication relies on.
+func TestLearnsArguments(t *testing.T) {
+	for name, la := range learnedArgs {
+		n, _ := Number(name)
+		spec, ok := arg(name, la.arg)
+		if !LearnsArguments(n) || !ok || spec.Index != 0 {
+			t.Errorf("%s: LearnsArguments %v, argument %s at %d", name, LearnsArguments(n), la.arg, spec.Index)
+		}
+	}
+	clone, _ := Number("clone")
+	read, _ := Number("read")
+	if !LearnsArguments(clone) || LearnsArguments(read) || LearnsArguments(100000) {
+		t.Error("clone learns its flags; read and unknown numbers learn nothing")
+	}
+}
