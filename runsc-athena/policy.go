@@ -77,18 +77,38 @@ func resolvePolicy(spec *specs.Spec) ([]byte, error) {
 	} else if p, err = policy.ParseFile(path); err != nil {
 		return nil, fmt.Errorf("policy from %s: %w", source, err)
 	}
-	if mode != "" {
-		m, ok := policy.ParseMode(mode)
-		if !ok {
-			return nil, fmt.Errorf("invalid athena mode %q (want learn, observe or enforce)", mode)
-		}
-		p.Mode = m
+	if err := setMode(p, mode); err != nil {
+		return nil, err
 	}
 	// Compile now so a policy that parses but cannot be compiled (an
 	// unknown syscall, an argument the syscall lacks) fails the create,
 	// not the sandbox.
-	if _, err := syscalls.Compile(p); err != nil {
+	text, err := checkedText(p)
+	if err != nil {
 		return nil, fmt.Errorf("policy from %s: %w", source, err)
+	}
+	return text, nil
+}
+
+// setMode overrides p's mode with mode ("learn", "observe", "enforce"), if
+// one is given.
+func setMode(p *policy.Policy, mode string) error {
+	if mode == "" {
+		return nil
+	}
+	m, ok := policy.ParseMode(mode)
+	if !ok {
+		return fmt.Errorf("invalid athena mode %q (want learn, observe or enforce)", mode)
+	}
+	p.Mode = m
+	return nil
+}
+
+// checkedText compiles p, to check it the way the sandbox will, and
+// returns the text the sandbox reads.
+func checkedText(p *policy.Policy) ([]byte, error) {
+	if _, err := syscalls.Compile(p); err != nil {
+		return nil, err
 	}
 	return policy.Marshal(p)
 }

@@ -286,17 +286,10 @@ func swarmPolicySet(args []string) error {
 	if err != nil {
 		return err
 	}
-	if mode != "" {
-		m, ok := policy.ParseMode(mode)
-		if !ok {
-			return fmt.Errorf("invalid mode %q (want learn, observe or enforce)", mode)
-		}
-		p.Mode = m
-	}
-	if _, err := syscalls.Compile(p); err != nil {
+	if err := setMode(p, mode); err != nil {
 		return err
 	}
-	text, err := policy.Marshal(p)
+	text, err := checkedText(p)
 	if err != nil {
 		return err
 	}
