@@ -10,6 +10,7 @@ import (
 	"gvisor.dev/gvisor/runsc/specutils"
 
 	"github.com/athenaos/athena/sentry"
+	"github.com/athenaos/athena/swarm/event"
 	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/ring"
 	"github.com/athenaos/athena/syscalls"
@@ -93,7 +94,7 @@ func startSwarm(args []string) {
 	if err != nil {
 		fail(err)
 	}
-	events, err := ring.New(decisionRingSize)
+	events, err := ring.New[event.Event](decisionRingSize)
 	if err != nil {
 		panic(err) // a constant size: a programming error
 	}

@@ -39,7 +39,7 @@ const maxLearnKeys = 1 << 17
 type Recorder struct {
 	id     string
 	gate   *SyscallGate
-	events *ring.Ring
+	events *ring.Ring[event.Event]
 	link   *Link
 
 	// mu orders writers of the record (the drainer and the control
@@ -70,7 +70,7 @@ func learnKey(e *event.Event) string {
 
 // NewRecorder joins a gate, its event ring and a link. digest is the
 // PolicyDigest of the policy text the sandbox started with.
-func NewRecorder(id string, gate *SyscallGate, events *ring.Ring, link *Link, policyName, digest string) *Recorder {
+func NewRecorder(id string, gate *SyscallGate, events *ring.Ring[event.Event], link *Link, policyName, digest string) *Recorder {
 	r := &Recorder{id: id, gate: gate, events: events, link: link, learnKeys: map[string]struct{}{}, folds: map[string]*folding{}}
 	r.policyName.Store(&policyName)
 	r.policyDigest.Store(&digest)

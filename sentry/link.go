@@ -27,6 +27,11 @@ type LinkFiles struct {
 	Status string
 	// Control is a FIFO the host writes policy replacements into.
 	Control string
+	// Model holds the sense-of-self model: the host writes the
+	// workload's stored model there at create, the sandbox reads it as
+	// its initial model and rewrites it in place while it learns
+	// (selfmodel.Model's binary encoding; empty when there is none).
+	Model string `json:",omitempty"`
 }
 
 // Link is the sandbox's end of the link to the host side: the durable
@@ -163,6 +168,74 @@ type Status struct {
 	// refused.
 	PolicyUpdates uint64 `json:"policy_updates"`
 	PolicyRefused uint64 `json:"policy_refused"`
+	// Swarm is the state of the swarm's agents (nil when the swarm is
+	// off).
+	Swarm *SwarmStatus `json:"swarm,omitempty"`
+}
+
+// SwarmStatus is the swarm's part of the status file.
+type SwarmStatus struct {
+	// Degraded reports that an agent could not be kept running; Why says
+	// which and in which direction the swarm degraded.
+	Degraded bool          `json:"degraded"`
+	Why      string        `json:"why,omitempty"`
+	Agents   []AgentStatus `json:"agents"`
+	Rings    []RingStatus  `json:"rings"`
+	// Models are the sense-of-self models, one per container.
+	Models []ModelStatus `json:"models"`
+	// Decisions counts swarm decisions recorded; Actions the actions
+	// carried out, by name (delay, deny, kill).
+	Decisions uint64            `json:"decisions"`
+	Actions   map[string]uint64 `json:"actions"`
+	// Tasks is the number of tasks (threads) the swarm tracks; TaskBytes
+	// the memory of their per-task state, all agents together.
+	Tasks     int    `json:"tasks"`
+	TaskBytes uint64 `json:"task_bytes"`
+	// StateBytes estimates the swarm's whole state (models, tasks,
+	// rings); HeapBytes is the sandbox's Go heap in use.
+	StateBytes uint64 `json:"state_bytes"`
+	HeapBytes  uint64 `json:"heap_bytes"`
+}
+
+// AgentStatus describes one supervised agent.
+type AgentStatus struct {
+	Name string `json:"name"`
+	// State is running, restarting, stopped or failed; Policy fail-open
+	// or fail-closed.
+	State     string `json:"state"`
+	Policy    string `json:"policy"`
+	Mode      string `json:"mode,omitempty"`
+	Restarts  uint64 `json:"restarts"`
+	Panics    uint64 `json:"panics"`
+	LastPanic string `json:"last_panic,omitempty"`
+	Events    uint64 `json:"events"`
+	Decisions uint64 `json:"decisions"`
+}
+
+// RingStatus gives one ring's counters.
+type RingStatus struct {
+	Name     string `json:"name"`
+	Capacity int    `json:"capacity"`
+	Len      int    `json:"len"`
+	Pushed   uint64 `json:"pushed"`
+	Dropped  uint64 `json:"dropped"`
+	Drained  uint64 `json:"drained"`
+}
+
+// ModelStatus describes one container's sense-of-self model.
+type ModelStatus struct {
+	Container   string `json:"container"`
+	Mode        string `json:"mode"`
+	Why         string `json:"why,omitempty"`
+	Windows     uint64 `json:"windows"`
+	LastChange  uint64 `json:"last_change"`
+	StableAfter uint64 `json:"stable_after"`
+	Stable      bool   `json:"stable"`
+	Pairs       int    `json:"pairs"`
+	Syscalls    int    `json:"syscalls"`
+	Bytes       int    `json:"bytes"`
+	Tasks       int    `json:"tasks"`
+	Anomalies   uint64 `json:"anomalies"`
 }
 
 // WriteStatus rewrites the status file in place. Errors are ignored: the

@@ -36,7 +36,7 @@ type SyscallGate struct {
 	// tables are the verdict tables of the sandbox's containers,
 	// replaced as a whole by an atomic pointer swap (Publish).
 	tables atomic.Pointer[containerTables]
-	events *ring.Ring
+	events *ring.Ring[event.Event]
 	stats  *GateStats
 	// wake rouses the recorder's drainer when it sleeps (drainerAsleep)
 	// and an event arrives, so that records reach the host within
@@ -91,7 +91,7 @@ var installed atomic.Bool
 //
 // Preconditions: called once, before gVisor's kernel starts (gVisor's
 // table is read without synchronization once tasks run).
-func InstallSyscallGate(events *ring.Ring, stats *GateStats) *SyscallGate {
+func InstallSyscallGate(events *ring.Ring[event.Event], stats *GateStats) *SyscallGate {
 	if !installed.CompareAndSwap(false, true) {
 		panic("athena: syscall gate installed twice")
 	}
@@ -117,7 +117,7 @@ func InstallSyscallGate(events *ring.Ring, stats *GateStats) *SyscallGate {
 }
 
 // newSyscallGate makes a gate without installing it (tests use it alone).
-func newSyscallGate(events *ring.Ring, stats *GateStats) *SyscallGate {
+func newSyscallGate(events *ring.Ring[event.Event], stats *GateStats) *SyscallGate {
 	return &SyscallGate{events: events, stats: stats, wake: make(chan struct{}, 1), ready: make(chan struct{})}
 }
 

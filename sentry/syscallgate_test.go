@@ -25,7 +25,7 @@ rules:
     action: log
 `
 
-func newTestGate(t testing.TB, src string) (*SyscallGate, *ring.Ring) {
+func newTestGate(t testing.TB, src string) (*SyscallGate, *ring.Ring[event.Event]) {
 	p, err := policy.Parse("test.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func newTestGate(t testing.TB, src string) (*SyscallGate, *ring.Ring) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events, err := ring.New(4)
+	events, err := ring.New[event.Event](4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func BenchmarkSyscallPath(b *testing.B) {
 // TestCallsWaitForThePolicy: a call that comes before the sandbox has
 // published its policy waits for it and is then decided by it.
 func TestCallsWaitForThePolicy(t *testing.T) {
-	events, _ := ring.New(4)
+	events, _ := ring.New[event.Event](4)
 	g := newSyscallGate(events, new(GateStats))
 	done := make(chan error)
 	go func() {

@@ -1,5 +1,7 @@
 // Package ring is the bus from the hot paths to the agents: a bounded,
-// lock-free, multi-producer single-consumer ring of event.Event.
+// lock-free, multi-producer single-consumer ring of fixed-size items: the
+// gate's event.Event records, and the compact per-call items of the
+// sense-of-self feed.
 //
 // Producers are the application's task goroutines inside the sentry; they
 // must never wait for an agent. So TryPush never blocks and never allocates:
@@ -18,14 +20,15 @@
 // memory is touched only when an event first passes through it (a large
 // ring that is rarely used costs address space, not resident memory).
 //
-// Imports: the standard library and swarm/event.
+// Items must be plain values (no pointers the consumer would share with
+// the producer): TryPush and Pop copy them.
+//
+// Imports: the standard library only.
 package ring
 
 import (
 	"errors"
 	"sync/atomic"
-
-	"github.com/athenaos/athena/swarm/event"
 )
 
 // cacheLine pads the producer and consumer counters apart, so producers
@@ -33,15 +36,15 @@ import (
 // versa.
 const cacheLine = 64
 
-type slot struct {
+type slot[T any] struct {
 	// rel is the slot's sequence number minus its index in the ring.
 	rel atomic.Uint64
-	ev  event.Event
+	ev  T
 }
 
 // Ring is a bounded MPSC queue of events. The zero value is not usable; call
 // New.
-type Ring struct {
+type Ring[T any] struct {
 	_ [cacheLine]byte
 	// tail is the next position producers claim. Only producers write it
 	// (by CAS).
@@ -55,7 +58,7 @@ type Ring struct {
 	dropped atomic.Uint64
 	_       [cacheLine - 8]byte
 	mask    uint64
-	slots   []slot
+	slots   []slot[T]
 }
 
 // ErrSize is returned by New for a capacity that is not a power of two
@@ -63,20 +66,20 @@ type Ring struct {
 var ErrSize = errors.New("ring capacity must be a power of two between 2 and 16777216")
 
 // New returns a ring holding up to capacity events.
-func New(capacity int) (*Ring, error) {
+func New[T any](capacity int) (*Ring[T], error) {
 	if capacity < 2 || capacity > 1<<24 || capacity&(capacity-1) != 0 {
 		return nil, ErrSize
 	}
-	return &Ring{mask: uint64(capacity - 1), slots: make([]slot, capacity)}, nil
+	return &Ring[T]{mask: uint64(capacity - 1), slots: make([]slot[T], capacity)}, nil
 }
 
 // Cap returns the ring's capacity.
-func (r *Ring) Cap() int { return len(r.slots) }
+func (r *Ring[T]) Cap() int { return len(r.slots) }
 
 // TryPush copies *e into the ring, or drops it and counts the drop when the
 // ring is full. It never blocks, takes no lock and does not allocate: it is
 // safe on the syscall hot path. Any number of goroutines may push at once.
-func (r *Ring) TryPush(e *event.Event) bool {
+func (r *Ring[T]) TryPush(e *T) bool {
 	pos := r.tail.Load()
 	for {
 		idx := pos & r.mask
@@ -105,7 +108,7 @@ func (r *Ring) TryPush(e *event.Event) bool {
 // Pop moves the oldest event into *e and reports whether there was one.
 //
 // Preconditions: only one goroutine consumes a ring.
-func (r *Ring) Pop(e *event.Event) bool {
+func (r *Ring[T]) Pop(e *T) bool {
 	pos := r.head.Load()
 	idx := pos & r.mask
 	s := &r.slots[idx]
@@ -124,7 +127,7 @@ func (r *Ring) Pop(e *event.Event) bool {
 // amortizes the consumer's cache misses on the shared counters.
 //
 // Preconditions: only one goroutine consumes a ring.
-func (r *Ring) Drain(buf []event.Event) int {
+func (r *Ring[T]) Drain(buf []T) int {
 	n := 0
 	for n < len(buf) && r.Pop(&buf[n]) {
 		n++
@@ -136,7 +139,7 @@ func (r *Ring) Drain(buf []event.Event) int {
 // claimed a slot but not yet published it. A consumer that sees 0 after
 // announcing it will sleep has seen every push that did not see the
 // announcement.
-func (r *Ring) Len() int { return int(r.tail.Load() - r.head.Load()) }
+func (r *Ring[T]) Len() int { return int(r.tail.Load() - r.head.Load()) }
 
 // Stats is a snapshot of a ring's counters.
 type Stats struct {
@@ -151,6 +154,6 @@ type Stats struct {
 
 // Stats returns the ring's counters. Pushed is read from the tail, so it may
 // include a push whose event is not yet published.
-func (r *Ring) Stats() Stats {
+func (r *Ring[T]) Stats() Stats {
 	return Stats{Capacity: len(r.slots), Pushed: r.tail.Load(), Popped: r.head.Load(), Dropped: r.dropped.Load()}
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/athenaos/athena/swarm/event"
 )
 
-func mustNew(t testing.TB, n int) *Ring {
-	r, err := New(n)
+func mustNew(t testing.TB, n int) *Ring[event.Event] {
+	r, err := New[event.Event](n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,7 +19,7 @@ func mustNew(t testing.TB, n int) *Ring {
 
 func TestNewRejectsBadSizes(t *testing.T) {
 	for _, n := range []int{-1, 0, 1, 3, 100, 1 << 25} {
-		if _, err := New(n); !errors.Is(err, ErrSize) {
+		if _, err := New[event.Event](n); !errors.Is(err, ErrSize) {
 			t.Errorf("New(%d) = %v, want ErrSize", n, err)
 		}
 	}
@@ -181,7 +181,7 @@ func BenchmarkTryPushParallel(b *testing.B) {
 }
 
 func TestLen(t *testing.T) {
-	r, err := New(4)
+	r, err := New[event.Event](4)
 	if err != nil {
 		t.Fatal(err)
 	}
