@@ -61,9 +61,12 @@ func (a Action) Harms() bool { return a >= ActDeny }
 type Decision struct {
 	// Agent is the deciding agent's Name.
 	Agent string
-	// Container is the event's container slot; PID the thread group.
+	// Container is the event's container slot; PID the thread group and
+	// TID the thread whose event led to the decision (0 when the
+	// decision is about the group as a whole).
 	Container uint32
 	PID       int32
+	TID       int32
 	Action    Action
 	// Delay is how long to hold the task (ActDelay).
 	Delay time.Duration

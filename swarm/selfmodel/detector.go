@@ -431,6 +431,7 @@ func (d *Detector) decide(t *Task, ev *event.Event, anomalous bool, out []agent.
 		Agent:     Name,
 		Container: ev.Container,
 		PID:       ev.PID,
+		TID:       ev.TID,
 		Action:    act,
 		Score:     float64(lfc) / float64(c.Frame),
 		Reason:    d.reasons[lfc],
