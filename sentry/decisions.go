@@ -56,6 +56,12 @@ type Recorder struct {
 	// folds are the open windows of repeated refusals (the drainer's
 	// alone).
 	folds map[string]*folding
+
+	// swarm is the swarm's slow path (nil when the swarm is off), the
+	// drainer's alone; swarmStatus is its latest status, for writers of
+	// the status file on other goroutines.
+	swarm       *swarmDriver
+	swarmStatus atomic.Pointer[SwarmStatus]
 }
 
 // learnKey is what makes a learn-mode event new: its syscall, the
@@ -75,6 +81,21 @@ func NewRecorder(id string, gate *SyscallGate, events *ring.Ring[event.Event], l
 	r.policyName.Store(&policyName)
 	r.policyDigest.Store(&digest)
 	return r
+}
+
+// EnableSwarm starts the swarm's slow path with the recorder: the gate
+// must have been installed with a call feed.
+func (r *Recorder) EnableSwarm(cfg SwarmConfig) error {
+	if r.gate.feed == nil {
+		return errors.New("the gate has no call feed")
+	}
+	d, err := newSwarmDriver(r.id, r, r.gate.feed, cfg)
+	if err != nil {
+		return err
+	}
+	r.swarm = d
+	r.swarmStatus.Store(d.status())
+	return nil
 }
 
 // Run starts the drainer and the control loop; they run for the sandbox's
@@ -106,28 +127,77 @@ func (r *Recorder) drain() {
 			out, lines = r.encode(out[:0], batch[:n])
 			r.write(out, lines)
 		}
-		if n == len(batch) {
+		calls := 0
+		if r.swarm != nil {
+			calls = r.swarm.drain(time.Now())
+		}
+		if n == len(batch) || calls == callBatch {
+			r.swarmTick(time.Now(), false)
 			continue // more is waiting
 		}
-		r.tick(&tick, time.Now())
-		if n > 0 {
+		now := time.Now()
+		r.swarmTick(now, false)
+		r.tick(&tick, now)
+		if n > 0 || calls > 0 {
 			sleep = minDrainInterval
 			continue
 		}
 		// Announce the sleep, then look once more: a push that did not
 		// see the announcement is in Len.
 		r.gate.drainerAsleep.Store(true)
-		if r.events.Len() == 0 {
+		if r.events.Len() == 0 && (r.swarm == nil || r.swarm.calls.Len() == 0) {
 			timer.Reset(sleep)
 			select {
 			case <-r.gate.wake:
 				timer.Stop()
+			case done := <-r.gate.flush:
+				timer.Stop()
+				r.gate.drainerAsleep.Store(false)
+				r.flush(batch, &tick)
+				close(done)
 			case <-timer.C:
 			}
 		}
 		r.gate.drainerAsleep.Store(false)
 		sleep = min(2*sleep, maxDrainInterval)
 	}
+}
+
+// swarmTick ticks the swarm and refreshes its status.
+func (r *Recorder) swarmTick(now time.Time, force bool) {
+	if r.swarm == nil {
+		return
+	}
+	before := r.swarm.lastTick
+	r.swarm.tick(now, force)
+	if r.swarm.lastTick != before {
+		r.swarmStatus.Store(r.swarm.status())
+	}
+}
+
+// flush drains everything and writes the model and the status: the
+// container's init is exiting, and the sandbox with it.
+func (r *Recorder) flush(batch []event.Event, tick *recorderTick) {
+	var out []byte
+	for {
+		n := r.events.Drain(batch)
+		if n > 0 {
+			var lines int
+			out, lines = r.encode(out[:0], batch[:n])
+			r.write(out, lines)
+		}
+		calls := 0
+		if r.swarm != nil {
+			calls = r.swarm.drain(time.Now())
+		}
+		if n == 0 && calls == 0 {
+			break
+		}
+	}
+	now := time.Now()
+	r.swarmTick(now, true)
+	r.tick(tick, now)
+	r.writeStatus()
 }
 
 // encode appends the record lines of a batch of events to out: learn mode
@@ -143,6 +213,9 @@ func (r *Recorder) encode(out []byte, batch []event.Event) ([]byte, int) {
 		learning := table.Policy().Mode == policy.ModeLearn
 		if learning && !r.newToLearning(e) {
 			continue
+		}
+		if r.swarm != nil {
+			r.swarm.vote(e, table, container)
 		}
 		if !learning && syscalls.Verdict(e.Verdict).Intended() != syscalls.Allow {
 			flushed, folded := r.fold(e)
@@ -179,7 +252,7 @@ func (r *Recorder) write(out []byte, lines int) {
 // recorderTick is what the drainer remembers between ticks.
 type recorderTick struct {
 	lastStatus   time.Time
-	lastCounters [4]uint64
+	lastCounters [5]uint64
 	lastDropped  uint64
 }
 
@@ -202,7 +275,10 @@ func (r *Recorder) tick(t *recorderTick, now time.Time) {
 		}
 		r.write(out, lines)
 	}
-	counters := [4]uint64{st.Recorded.Load(), st.Dropped.Load(), r.link.Lost.Load(), r.updates.Load() + r.refused.Load()}
+	counters := [5]uint64{st.Recorded.Load(), st.Dropped.Load(), r.link.Lost.Load(), r.updates.Load() + r.refused.Load()}
+	if r.swarm != nil {
+		counters[4] = r.swarm.drained + r.swarm.recorded
+	}
 	if now.Sub(t.lastStatus) >= statusInterval && (counters != t.lastCounters || t.lastStatus.IsZero()) {
 		r.writeStatus()
 		t.lastStatus, t.lastCounters = now, counters
@@ -321,6 +397,7 @@ func (r *Recorder) writeStatus() {
 		Lost:          r.link.Lost.Load(),
 		PolicyUpdates: r.updates.Load(),
 		PolicyRefused: r.refused.Load(),
+		Swarm:         r.swarmStatus.Load(),
 	})
 }
 
@@ -339,6 +416,10 @@ func (r *Recorder) control() {
 			}
 			log.Warningf("athena: control channel: %v; live policy updates are off", err)
 			return
+		}
+		if err == nil && msg.tolerize {
+			r.tolerize(msg)
+			continue
 		}
 		if err == nil {
 			err = r.apply(msg)
@@ -359,6 +440,59 @@ func (r *Recorder) control() {
 			now(), container, status, digest, r.modeOf(container), detail))
 		r.writeStatus()
 	}
+}
+
+// tolerizeTimeout bounds the wait for the drainer to take a tolerize
+// request.
+const tolerizeTimeout = 5 * time.Second
+
+// tolerize has the drainer accept a thread group's recent behaviour into
+// its container's sense-of-self model, and answers with a "tolerize"
+// record.
+func (r *Recorder) tolerize(msg policyMessage) {
+	status, detail, windows := "applied", "", 0
+	slot, ok := r.slotOf(msg.container)
+	switch {
+	case r.swarm == nil:
+		status, detail = "refused", "the swarm is off in this sandbox"
+	case !ok:
+		status, detail = "refused", fmt.Sprintf("no container %q in this sandbox", msg.container)
+	default:
+		done := make(chan int, 1)
+		known := make(chan bool, 1)
+		select {
+		case r.swarm.cmds <- func() {
+			n, has := r.swarm.sec.Tolerize(slot, msg.pid)
+			known <- has
+			done <- n
+		}:
+			r.gate.wakeDrainer()
+			select {
+			case windows = <-done:
+				if !<-known {
+					status, detail = "refused", "the container has no sense-of-self detector"
+				}
+			case <-time.After(tolerizeTimeout):
+				status, detail = "refused", "the swarm did not answer in time"
+			}
+		default:
+			status, detail = "refused", "the swarm is busy; try again"
+		}
+	}
+	r.writeLine(fmt.Appendf(nil, `{"type":"tolerize","time":%q,"container":%q,"pid":%d,"status":%q,"windows":%d,"error":%q}`+"\n",
+		now(), msg.container, msg.pid, status, windows, detail))
+}
+
+// slotOf returns the slot of container id in the sandbox.
+func (r *Recorder) slotOf(id string) (uint32, bool) {
+	if id == r.id {
+		return 0, true
+	}
+	ts := r.gate.tables.Load()
+	if i := slices.Index(ts.ids, id); i >= 0 {
+		return uint32(i + 1), true
+	}
+	return 0, false
 }
 
 // modeOf returns the mode of a container's policy ("" for a container

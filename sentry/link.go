@@ -41,6 +41,8 @@ type LinkFiles struct {
 // (whose epoll set-up could come after the filter).
 type Link struct {
 	events, status, control int
+	// model is the model file (-1: none).
+	model int
 
 	// maxBytes bounds the record file; past it records are lost (and
 	// counted), so a chatty container cannot fill the host's disk.
@@ -61,7 +63,7 @@ const DefaultEventsMaxBytes = 256 << 20
 // OpenLink opens the link's files. The control FIFO is opened read-write so
 // that it never reports end-of-file when no host writer is connected.
 func OpenLink(files LinkFiles, maxBytes int64) (*Link, error) {
-	l := &Link{events: -1, status: -1, control: -1, maxBytes: maxBytes}
+	l := &Link{events: -1, status: -1, control: -1, model: -1, maxBytes: maxBytes}
 	var err error
 	if l.events, err = unix.Open(files.Events, unix.O_WRONLY|unix.O_APPEND|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0); err != nil {
 		return nil, fmt.Errorf("opening the decision record %s: %w", files.Events, err)
@@ -82,19 +84,57 @@ func OpenLink(files LinkFiles, maxBytes int64) (*Link, error) {
 		l.Close()
 		return nil, fmt.Errorf("control channel %s is not a FIFO", files.Control)
 	}
+	if files.Model != "" {
+		if l.model, err = unix.Open(files.Model, unix.O_RDWR|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0); err != nil {
+			l.Close()
+			return nil, fmt.Errorf("opening the model file %s: %w", files.Model, err)
+		}
+	}
 	return l, nil
+}
+
+// maxModelBytes bounds the model file the sandbox reads (a model is at
+// most some 500 KiB).
+const maxModelBytes = 8 << 20
+
+// ModelFile returns the model file's descriptor (-1: none) and what it
+// holds now (the host's stored model, at start).
+func (l *Link) ModelFile() (int, []byte, error) {
+	if l.model < 0 {
+		return -1, nil, nil
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(l.model, &st); err != nil {
+		return -1, nil, fmt.Errorf("model file: %w", err)
+	}
+	if st.Size > maxModelBytes {
+		return -1, nil, fmt.Errorf("model file of %d bytes, more than the %d a model takes", st.Size, maxModelBytes)
+	}
+	b := make([]byte, st.Size)
+	for off := 0; off < len(b); {
+		n, err := unix.Pread(l.model, b[off:], int64(off))
+		if err != nil {
+			return -1, nil, fmt.Errorf("reading the model file: %w", err)
+		}
+		if n == 0 {
+			b = b[:off]
+			break
+		}
+		off += n
+	}
+	return l.model, b, nil
 }
 
 // NoLink returns a link to nowhere, for a sandbox the host side made no
 // link for: every record is counted as lost, and there is no control
 // channel.
 func NoLink() *Link {
-	return &Link{events: -1, status: -1, control: -1}
+	return &Link{events: -1, status: -1, control: -1, model: -1}
 }
 
 // Close closes the link's descriptors.
 func (l *Link) Close() {
-	for _, fd := range []*int{&l.events, &l.status, &l.control} {
+	for _, fd := range []*int{&l.events, &l.status, &l.control, &l.model} {
 		if *fd >= 0 {
 			unix.Close(*fd)
 			*fd = -1
@@ -266,7 +306,20 @@ const maxPolicyBytes = 1 << 20
 // The host side checks the policy before sending it and holds a lock
 // while it writes, so messages never interleave; the digest guards against
 // a cut or garbled message all the same.
-const controlMagic = "athena-policy "
+//
+// The other message asks the swarm to accept a thread group's recent
+// behaviour as normal (swarm tolerize):
+//
+//	athena-tolerize <container> <pid>\n
+const (
+	controlMagic  = "athena-policy "
+	tolerizeMagic = "athena-tolerize "
+)
+
+// EncodeTolerizeMessage frames a tolerize request.
+func EncodeTolerizeMessage(container string, pid int32) []byte {
+	return fmt.Appendf(nil, "%s%s %d\n", tolerizeMagic, container, pid)
+}
 
 // PolicyDigest returns the digest a control message carries for data.
 func PolicyDigest(data []byte) string {
@@ -289,6 +342,9 @@ var errBadMessage = errors.New("malformed control message")
 type policyMessage struct {
 	container, name, digest string
 	data                    []byte
+	// tolerize marks a tolerize request, of thread group pid.
+	tolerize bool
+	pid      int32
 }
 
 // readPolicyMessage reads one control message from r. A message whose
@@ -299,6 +355,18 @@ func readPolicyMessage(r *lineReader) (policyMessage, error) {
 	header, err := r.line(4096)
 	if err != nil {
 		return m, err
+	}
+	if rest, ok := bytes.CutPrefix(header, []byte(tolerizeMagic)); ok {
+		fields := bytes.Fields(rest)
+		if len(fields) != 2 {
+			return m, errBadMessage
+		}
+		pid, err := strconv.ParseInt(string(fields[1]), 10, 32)
+		if err != nil || pid <= 0 {
+			return m, errBadMessage
+		}
+		m.container, m.tolerize, m.pid = string(fields[0]), true, int32(pid)
+		return m, nil
 	}
 	rest, ok := bytes.CutPrefix(header, []byte(controlMagic))
 	if !ok {

@@ -38,12 +38,18 @@ type SyscallGate struct {
 	tables atomic.Pointer[containerTables]
 	events *ring.Ring[event.Event]
 	stats  *GateStats
+	// feed is the swarm's call feed (nil when the swarm is off). Set
+	// before the kernel starts, never changed.
+	feed *callFeed
 	// wake rouses the recorder's drainer when it sleeps (drainerAsleep)
 	// and an event arrives, so that records reach the host within
 	// moments even when the sandbox is killed soon after. Only recorded
 	// calls touch it, and only one per sleep of the drainer.
 	wake          chan struct{}
 	drainerAsleep atomic.Bool
+	// flush asks the drainer to drain and save everything now (the
+	// container's init is exiting); it closes the channel it is sent.
+	flush chan chan struct{}
 	// ready is closed when the root container's table is first
 	// published; tables is nil until then.
 	ready chan struct{}
@@ -91,11 +97,18 @@ var installed atomic.Bool
 //
 // Preconditions: called once, before gVisor's kernel starts (gVisor's
 // table is read without synchronization once tasks run).
-func InstallSyscallGate(events *ring.Ring[event.Event], stats *GateStats) *SyscallGate {
+//
+// With calls not nil, every call is also pushed into calls for the
+// swarm's agents, and the actions the swarm decides about a task are
+// carried out at its calls (see callFeed).
+func InstallSyscallGate(events *ring.Ring[event.Event], calls *ring.Ring[event.Call], stats *GateStats) *SyscallGate {
 	if !installed.CompareAndSwap(false, true) {
 		panic("athena: syscall gate installed twice")
 	}
 	g := newSyscallGate(events, stats)
+	if calls != nil {
+		g.feed = newCallFeed(calls)
+	}
 	table := slinux.AMD64
 	for num, sc := range table.Table {
 		sc.Fn = g.wrap(sc.Fn)
@@ -118,7 +131,7 @@ func InstallSyscallGate(events *ring.Ring[event.Event], stats *GateStats) *Sysca
 
 // newSyscallGate makes a gate without installing it (tests use it alone).
 func newSyscallGate(events *ring.Ring[event.Event], stats *GateStats) *SyscallGate {
-	return &SyscallGate{events: events, stats: stats, wake: make(chan struct{}, 1), ready: make(chan struct{})}
+	return &SyscallGate{events: events, stats: stats, wake: make(chan struct{}, 1), flush: make(chan chan struct{}), ready: make(chan struct{})}
 }
 
 // awaitTables waits until the root container's table is published: only
@@ -202,6 +215,19 @@ func (g *SyscallGate) check(t *kernel.Task, sysno uintptr, args *arch.SyscallArg
 		uint64(args[3].Value), uint64(args[4].Value), uint64(args[5].Value),
 	}
 	v := table.Decide(sysno, &raw)
+	if f := g.feed; f != nil && t != nil {
+		if a := f.call(g, t, sysno, slot); a != 0 {
+			if done, ctl, err := f.carryOut(t, sysno, a); done {
+				return 0, ctl, err
+			}
+		}
+		switch sysno {
+		case unix.SYS_EXECVE, unix.SYS_EXECVEAT:
+			f.forget(t)
+		case unix.SYS_EXIT_GROUP:
+			g.atExit(t)
+		}
+	}
 	if v&slowChecks != 0 {
 		return g.slowCheck(t, sysno, args, &raw, fn, table, slot, v)
 	}
@@ -268,13 +294,45 @@ func (g *SyscallGate) record(t *kernel.Task, slot uint32, sysno uintptr, raw *[6
 	}
 	if g.events.TryPush(&ev) {
 		g.stats.Recorded.Add(1)
-		if g.drainerAsleep.Load() && g.drainerAsleep.CompareAndSwap(true, false) {
-			select {
-			case g.wake <- struct{}{}:
-			default:
-			}
-		}
+		g.wakeDrainer()
 	} else {
 		g.stats.Dropped.Add(1)
+	}
+}
+
+// wakeDrainer rouses the drainer if it sleeps.
+func (g *SyscallGate) wakeDrainer() {
+	if g.drainerAsleep.Load() && g.drainerAsleep.CompareAndSwap(true, false) {
+		select {
+		case g.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// flushTimeout bounds how long the container's exiting init waits for
+// the drainer to save what the swarm learnt.
+const flushTimeout = 2 * time.Second
+
+// atExit makes the exit of the sandbox's init (the container's first
+// process, PID 1: the sandbox goes down with it) wait until the drainer
+// has drained the rings and saved the model and the status, so that
+// nothing the swarm learnt in a short run is lost. This is the one place
+// the app waits for the slow path, once, at its end.
+func (g *SyscallGate) atExit(t *kernel.Task) {
+	if t.Kernel().TaskSet().Root.IDOfThreadGroup(t.ThreadGroup()) != 1 {
+		return
+	}
+	done := make(chan struct{})
+	timer := time.NewTimer(flushTimeout)
+	defer timer.Stop()
+	select {
+	case g.flush <- done:
+	case <-timer.C:
+		return
+	}
+	select {
+	case <-done:
+	case <-timer.C:
 	}
 }

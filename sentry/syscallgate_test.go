@@ -10,6 +10,7 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/arch"
 	"gvisor.dev/gvisor/pkg/sentry/kernel"
 
+	"github.com/athenaos/athena/swarm/event"
 	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/ring"
 	"github.com/athenaos/athena/syscalls"

@@ -80,6 +80,14 @@ func (r *Ring[T]) Cap() int { return len(r.slots) }
 // ring is full. It never blocks, takes no lock and does not allocate: it is
 // safe on the syscall hot path. Any number of goroutines may push at once.
 func (r *Ring[T]) TryPush(e *T) bool {
+	_, ok := r.Push(e)
+	return ok
+}
+
+// Push is TryPush that also returns the position the item took (the
+// number of items pushed before it), so that a producer can wake the
+// consumer every so many items without another shared counter.
+func (r *Ring[T]) Push(e *T) (uint64, bool) {
 	pos := r.tail.Load()
 	for {
 		idx := pos & r.mask
@@ -91,13 +99,13 @@ func (r *Ring[T]) TryPush(e *T) bool {
 			if r.tail.CompareAndSwap(pos, pos+1) {
 				s.ev = *e
 				s.rel.Store(pos + 1 - idx) // publish to the consumer
-				return true
+				return pos, true
 			}
 			pos = r.tail.Load()
 		case diff < 0:
 			// The slot still holds an event from one lap ago: full.
 			r.dropped.Add(1)
-			return false
+			return pos, false
 		default:
 			// Another producer claimed pos first; catch up.
 			pos = r.tail.Load()

@@ -1,0 +1,364 @@
+package sentry
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+	"gvisor.dev/gvisor/pkg/log"
+
+	"github.com/athenaos/athena/swarm/agent"
+	"github.com/athenaos/athena/swarm/event"
+	"github.com/athenaos/athena/swarm/policy"
+	"github.com/athenaos/athena/swarm/record"
+	"github.com/athenaos/athena/swarm/ring"
+	"github.com/athenaos/athena/swarm/security"
+	"github.com/athenaos/athena/swarm/selfmodel"
+	"github.com/athenaos/athena/syscalls"
+)
+
+// The swarm driver ticks the security swarm about every swarmTick while
+// calls flow, and saves a changed model at most every modelSaveInterval
+// (and when the container's init exits).
+const (
+	swarmTick         = 100 * time.Millisecond
+	modelSaveInterval = 5 * time.Second
+	// callBatch is how many calls the driver takes from the ring at once.
+	callBatch = 1024
+	// maxSlots bounds the container slots that get a detector.
+	maxSlots = 64
+)
+
+// SwarmConfig says how a sandbox's swarm starts.
+type SwarmConfig struct {
+	// Security configures the quorum, the supervisor and the holds.
+	Security security.Config
+	// SelfModel configures the root container's detector (Mode is
+	// resolved by ResolveSelfModelMode); Model is its starting model
+	// (nil: empty), Why why its mode is what it is.
+	SelfModel selfmodel.Config
+	Model     *selfmodel.Model
+	Why       string
+	// ModelFile is the descriptor of the model file (-1: none).
+	ModelFile int
+}
+
+// ResolveSelfModelMode picks the sense-of-self mode for a policy mode and
+// a starting model, and says why: a detector enforces (or observes) only
+// a stable model; until it is stable it goes on learning, so that the
+// workload's runs together converge (each run's model is merged into the
+// workload's at the host).
+func ResolveSelfModelMode(pm policy.Mode, m *selfmodel.Model, stableAfter uint64) (selfmodel.Mode, string) {
+	if pm == policy.ModeLearn {
+		return selfmodel.ModeLearn, "the policy learns"
+	}
+	if m == nil || m.Windows() == 0 {
+		return selfmodel.ModeLearn, fmt.Sprintf("no model of this workload yet: learning (policy mode %s)", pm)
+	}
+	if !m.Stable(stableAfter) {
+		return selfmodel.ModeLearn, fmt.Sprintf("model not stable yet (%d of %d windows without change): learning", m.Windows()-m.LastChange(), stableAfter)
+	}
+	if pm == policy.ModeObserve {
+		return selfmodel.ModeObserve, "stable model, policy observes"
+	}
+	return selfmodel.ModeEnforce, "stable model, policy enforces"
+}
+
+// swarmDriver is the slow-path half of the swarm: it drains the call
+// feed into the security swarm, votes the gate's refusals, carries out
+// the outcomes (through the call feed's task table), records them, saves
+// the model and reports status. All of it runs on the recorder's drainer
+// goroutine.
+type swarmDriver struct {
+	id    string
+	rec   *Recorder
+	sec   *security.Swarm
+	feed  *callFeed
+	calls *ring.Ring[event.Call]
+	cfg   SwarmConfig
+
+	batch    []event.Call
+	ev       event.Event
+	out      []security.Outcome
+	drained  uint64
+	recorded uint64
+	hasSlot  [maxSlots]bool
+	lastTick time.Time
+	// saved is what the model file holds: the model's windows and pairs
+	// when last written.
+	savedWindows uint64
+	savedPairs   int
+	lastSave     time.Time
+	closed       bool
+	actions      [4]uint64
+	// cmds are commands for the drainer (tolerize), from the control
+	// loop.
+	cmds chan func()
+}
+
+func newSwarmDriver(id string, rec *Recorder, feed *callFeed, cfg SwarmConfig) (*swarmDriver, error) {
+	sec, err := security.New(cfg.Security)
+	if err != nil {
+		return nil, err
+	}
+	if err := sec.AddContainer(0, cfg.SelfModel, cfg.Model, cfg.Why); err != nil {
+		return nil, err
+	}
+	d := &swarmDriver{id: id, rec: rec, sec: sec, feed: feed, calls: feed.calls, cfg: cfg,
+		batch: make([]event.Call, callBatch), cmds: make(chan func(), 16), lastSave: time.Now()}
+	d.hasSlot[0] = true
+	if cfg.Model != nil {
+		d.savedWindows, d.savedPairs = cfg.Model.Windows(), cfg.Model.Pairs()
+	}
+	return d, nil
+}
+
+// drain feeds the calls waiting in the ring to the swarm and returns how
+// many there were.
+func (d *swarmDriver) drain(now time.Time) int {
+	n := d.calls.Drain(d.batch)
+	if n == 0 {
+		return 0
+	}
+	d.drained += uint64(n)
+	ns := now.UnixNano()
+	var lines []byte
+	count := 0
+	for i := range d.batch[:n] {
+		c := &d.batch[i]
+		if c.Container >= maxSlots {
+			continue
+		}
+		if !d.hasSlot[c.Container] {
+			d.addContainer(uint32(c.Container))
+		}
+		d.ev = event.Event{Kind: event.KindSyscall, Time: ns, Container: uint32(c.Container), PID: c.PID, TID: c.TID, Sysno: uint32(c.Sysno)}
+		d.out = d.sec.Call(&d.ev, d.out[:0])
+		for j := range d.out {
+			lines, count = d.apply(&d.out[j], c.Task, lines, count)
+		}
+	}
+	d.rec.write(lines, count)
+	return n
+}
+
+// addContainer gives a pod's container a detector of its own, which
+// learns from scratch (the host's long memory is the sandbox's).
+func (d *swarmDriver) addContainer(slot uint32) {
+	d.hasSlot[slot] = true
+	table, _ := d.rec.gate.TableOf(slot)
+	cfg := d.cfg.SelfModel
+	cfg.Mode, _ = ResolveSelfModelMode(table.Policy().Mode, nil, cfg.StableAfter)
+	if err := d.sec.AddContainer(slot, cfg, nil, "a pod container's detector starts empty: learning"); err != nil {
+		log.Warningf("athena: swarm: container slot %d gets no sense-of-self detector: %v", slot, err)
+	}
+}
+
+// vote hands a refusal of the gate (an enforced errno or kill) to the
+// swarm as the rule engine's vote.
+func (d *swarmDriver) vote(e *event.Event, table *syscalls.Table, container string) {
+	v := syscalls.Verdict(e.Verdict)
+	if v.Action() == syscalls.Allow || table.Policy().Mode != policy.ModeEnforce {
+		return
+	}
+	dec := table.NewDecision(e, container)
+	reason := fmt.Sprintf("rule %q (line %d) refused %s", dec.Rule, dec.RuleLine, dec.Syscall)
+	var evidence []string
+	switch {
+	case dec.Path != "":
+		evidence = append(evidence, fmt.Sprintf("%s %s", dec.Syscall, dec.Path))
+	case dec.Net != nil:
+		evidence = append(evidence, fmt.Sprintf("%s %s", dec.Net.Op, dec.Net.Endpoint))
+	}
+	kill := v.Action() == syscalls.KillProcess || v.Action() == syscalls.KillThread
+	d.out = d.sec.Vote(time.Unix(0, e.Time), e.Container, e.PID, e.TID, kill, reason, evidence, d.out[:0])
+	var lines []byte
+	count := 0
+	for j := range d.out {
+		lines, count = d.apply(&d.out[j], 0, lines, count)
+	}
+	d.rec.write(lines, count)
+}
+
+// apply carries out one outcome and appends its record. goid is the
+// task whose call led to it (0: find it by TID).
+func (d *swarmDriver) apply(o *security.Outcome, goid uint64, lines []byte, count int) ([]byte, int) {
+	if !o.Folded {
+		d.carryOut(o, goid)
+	}
+	if !o.Record {
+		return lines, count
+	}
+	d.recorded++
+	dec := o.Decision
+	rec := record.Decision{
+		ID: record.MakeID(d.id, d.recorded), Time: o.Time.UTC(), Container: d.containerID(dec.Container),
+		PID: dec.PID, TID: dec.TID, Comm: d.feed.taskName(dec.TID),
+		Agent: dec.Agent, Asked: dec.Action.String(), Action: o.Action.String(), Carried: o.Carried, Pending: o.Pending,
+		Mode: o.Mode, Delay: o.Delay, Score: dec.Score, Reason: dec.Reason, Evidence: d.named(dec.Evidence),
+		Repeats: o.Repeats,
+	}
+	if dec.Action.Harms() || o.Carried {
+		rec.Quorum = d.sec.QuorumRule()
+	}
+	for _, v := range o.Votes {
+		rec.Votes = append(rec.Votes, record.Vote{Time: v.Time.UTC(), Agent: v.Agent, Action: v.Action.String(), Score: v.Score, Reason: v.Reason, Evidence: d.named(v.Evidence)})
+	}
+	return record.Append(lines, &rec), count + 1
+}
+
+// named turns the sense of self's evidence windows (syscall numbers)
+// into names; other evidence is kept as it is.
+func (d *swarmDriver) named(evidence []string) []string {
+	out := make([]string, len(evidence))
+	for i, e := range evidence {
+		out[i] = e
+		if w, err := selfmodel.ParseWindow(e); err == nil {
+			names := make([]byte, 0, 64)
+			for j, n := range w {
+				if j > 0 {
+					names = append(names, ',')
+				}
+				names = append(names, syscalls.Name(uintptr(n))...)
+			}
+			out[i] = string(names)
+		}
+	}
+	return out
+}
+
+func (d *swarmDriver) containerID(slot uint32) string {
+	if slot == 0 {
+		return d.id
+	}
+	if _, id := d.rec.gate.TableOf(slot); id != "" {
+		return id
+	}
+	return d.id
+}
+
+// carryOut applies an outcome's action to its task.
+func (d *swarmDriver) carryOut(o *security.Outcome, goid uint64) {
+	dec := &o.Decision
+	if goid == 0 || !d.feed.holds(goid, dec.TID) {
+		goid = d.feed.goidOf(dec.TID)
+	}
+	now := time.Now()
+	switch o.Action {
+	case agent.ActDelay:
+		if goid != 0 {
+			d.feed.setAction(goid, actDelay, uint64(o.Delay/time.Microsecond), now.Add(o.Hold))
+		}
+	case agent.ActDeny:
+		if goid != 0 {
+			d.feed.setAction(goid, actDeny, uint64(unix.EPERM), now.Add(o.Hold))
+		}
+	case agent.ActKill:
+		if goid != 0 {
+			d.feed.setAction(goid, actKill, 0, now.Add(time.Minute))
+		}
+		if !d.feed.killGroup(dec.PID) {
+			log.Warningf("athena: swarm: thread group %d to kill is gone", dec.PID)
+		}
+	default:
+		return
+	}
+	d.actions[o.Action]++
+}
+
+// tick advances the swarm's time (at most every swarmTick), fails closed
+// if an enforcing agent failed, and saves a changed model.
+func (d *swarmDriver) tick(now time.Time, force bool) {
+	if !force && now.Sub(d.lastTick) < swarmTick {
+		return
+	}
+	d.lastTick = now
+	for {
+		select {
+		case cmd := <-d.cmds:
+			cmd()
+			continue
+		default:
+		}
+		break
+	}
+	d.out = d.sec.Tick(now, d.out[:0])
+	var lines []byte
+	count := 0
+	for j := range d.out {
+		lines, count = d.apply(&d.out[j], 0, lines, count)
+	}
+	d.rec.write(lines, count)
+	if !d.closed && d.sec.Degraded() {
+		d.closed = true
+		d.feed.closed.Store(true)
+		log.Warningf("athena: swarm: an enforcing agent failed; failing closed (the deny set of calls is refused)")
+	}
+	if force || now.Sub(d.lastSave) >= modelSaveInterval {
+		d.saveModel(now)
+	}
+}
+
+// saveModel rewrites the model file if the root container's model
+// changed since it was last written.
+func (d *swarmDriver) saveModel(now time.Time) {
+	m := d.sec.Model(0)
+	if d.cfg.ModelFile < 0 || m == nil || (m.Windows() == d.savedWindows && m.Pairs() == d.savedPairs) {
+		return
+	}
+	d.lastSave = now
+	b, err := m.MarshalBinary()
+	if err != nil {
+		log.Warningf("athena: swarm: encoding the model: %v", err)
+		return
+	}
+	if n, err := unix.Pwrite(d.cfg.ModelFile, b, 0); err != nil || n != len(b) {
+		log.Warningf("athena: swarm: writing the model file: %d of %d bytes: %v", n, len(b), err)
+		return
+	}
+	unix.Ftruncate(d.cfg.ModelFile, int64(len(b)))
+	d.savedWindows, d.savedPairs = m.Windows(), m.Pairs()
+}
+
+// status describes the swarm for the status file.
+func (d *swarmDriver) status() *SwarmStatus {
+	st := &SwarmStatus{Degraded: d.sec.Degraded(), Actions: map[string]uint64{}}
+	for _, c := range d.sec.Agents() {
+		a := AgentStatus{Name: c.Name, State: c.State.String(), Policy: c.Policy.String(), Restarts: c.Restarts, Panics: c.Panics, LastPanic: c.LastPanic, Events: c.Handled, Decisions: c.Decisions}
+		if c.State.String() == "failed" {
+			st.Why = fmt.Sprintf("agent %s failed (%s); the swarm fails closed", c.Name, c.LastPanic)
+		}
+		st.Agents = append(st.Agents, a)
+	}
+	for _, m := range d.sec.Models() {
+		for i := range st.Agents {
+			if st.Agents[i].Name == selfmodel.Name && m.Container == 0 || st.Agents[i].Name == fmt.Sprintf("%s/%d", selfmodel.Name, m.Container) {
+				st.Agents[i].Mode = m.Mode.String()
+			}
+		}
+		st.Models = append(st.Models, ModelStatus{
+			Container: d.containerID(m.Container), Mode: m.Mode.String(), Why: m.Why,
+			Windows: m.Model.Windows(), LastChange: m.Model.LastChange(), StableAfter: m.StableAfter,
+			Stable: m.Model.Stable(m.StableAfter), Pairs: m.Model.Pairs(), Syscalls: m.Model.Syscalls(),
+			Bytes: m.Model.Bytes(), Tasks: m.Stats.Tasks, Anomalies: m.Stats.Anomalous,
+		})
+	}
+	rs := d.calls.Stats()
+	st.Rings = []RingStatus{{Name: "calls", Capacity: rs.Capacity, Len: d.calls.Len(), Pushed: rs.Pushed, Dropped: rs.Dropped, Drained: d.drained}}
+	st.Decisions = d.recorded
+	for a, n := range d.actions {
+		if n > 0 {
+			st.Actions[agent.Action(a).String()] = n
+		}
+	}
+	st.Actions["calls_delayed"] = d.feed.Delayed.Load()
+	st.Actions["calls_denied"] = d.feed.Denied.Load()
+	tasks, perTask, total := d.sec.Memory()
+	st.Tasks, st.TaskBytes = tasks, perTask
+	st.StateBytes = total + uint64(taskSlots*32) + uint64(rs.Capacity*32)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	st.HeapBytes = ms.HeapAlloc
+	return st
+}
