@@ -59,6 +59,7 @@ func prepareCreate(cmd string, args []string) {
 	if err := prepareLink(id, spec); err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
 	}
+	recallWorkload(id, spec, bundle)
 }
 
 // joinedSandbox returns the sandbox a container is created in when it is
@@ -98,7 +99,15 @@ func startSwarm(args []string) {
 	if err != nil {
 		panic(err) // a constant size: a programming error
 	}
-	gate := sentry.InstallSyscallGate(events, new(sentry.GateStats))
+	calls, err := ring.New[event.Call](sentry.CallRingSize)
+	if err != nil {
+		panic(err)
+	}
+	modelFD, modelData, err := link.ModelFile()
+	if err != nil {
+		fail(err)
+	}
+	gate := sentry.InstallSyscallGate(events, calls, new(sentry.GateStats))
 	go func() {
 		p, err := policy.Parse(name, text)
 		if err != nil {
@@ -109,7 +118,15 @@ func startSwarm(args []string) {
 			fail(fmt.Errorf("loading the policy: %w", err))
 		}
 		gate.Publish("", table)
-		sentry.NewRecorder(id, gate, events, link, name, digest).Run()
+		rec := sentry.NewRecorder(id, gate, events, link, name, digest)
+		cfg, note := sentry.NewSwarmConfig(p, modelData, modelFD)
+		if note != "" {
+			fmt.Fprintf(os.Stderr, "runsc-athena boot: %s: sense of self: %s\n", id, note)
+		}
+		if err := rec.EnableSwarm(cfg); err != nil {
+			fail(fmt.Errorf("starting the swarm: %w", err))
+		}
+		rec.Run()
 	}()
 }
 

@@ -125,9 +125,9 @@ func (f *callFeed) call(g *SyscallGate, t *kernel.Task, sysno uintptr, container
 	return a
 }
 
-// closedAction is the action word of a swarm that fails closed: deny,
-// for ever.
-const closedAction = actDeny<<24 | uint64(unix.EPERM)
+// closedAction is the action word of a swarm that fails closed (deny the
+// deny set, for ever): no task's action word, whose kind is below 0xff.
+const closedAction = ^uint64(0)
 
 // holds reports whether goroutine goid's slot caches thread tid.
 func (f *callFeed) holds(goid uint64, tid int32) bool {

@@ -11,10 +11,12 @@ import (
 	"github.com/athenaos/athena/swarm/agent"
 	"github.com/athenaos/athena/swarm/event"
 	"github.com/athenaos/athena/swarm/policy"
+	"github.com/athenaos/athena/swarm/rate"
 	"github.com/athenaos/athena/swarm/record"
 	"github.com/athenaos/athena/swarm/ring"
 	"github.com/athenaos/athena/swarm/security"
 	"github.com/athenaos/athena/swarm/selfmodel"
+	"github.com/athenaos/athena/swarm/supervisor"
 	"github.com/athenaos/athena/syscalls"
 )
 
@@ -37,32 +39,14 @@ type SwarmConfig struct {
 	// SelfModel configures the root container's detector (Mode is
 	// resolved by ResolveSelfModelMode); Model is its starting model
 	// (nil: empty), Why why its mode is what it is.
-	SelfModel selfmodel.Config
-	Model     *selfmodel.Model
-	Why       string
+	SelfModel    selfmodel.Config
+	Model        *selfmodel.Model
+	Why          string
+	SelfModelOff bool
+	// Rate configures the rate detector (nil: off).
+	Rate *rate.Config
 	// ModelFile is the descriptor of the model file (-1: none).
 	ModelFile int
-}
-
-// ResolveSelfModelMode picks the sense-of-self mode for a policy mode and
-// a starting model, and says why: a detector enforces (or observes) only
-// a stable model; until it is stable it goes on learning, so that the
-// workload's runs together converge (each run's model is merged into the
-// workload's at the host).
-func ResolveSelfModelMode(pm policy.Mode, m *selfmodel.Model, stableAfter uint64) (selfmodel.Mode, string) {
-	if pm == policy.ModeLearn {
-		return selfmodel.ModeLearn, "the policy learns"
-	}
-	if m == nil || m.Windows() == 0 {
-		return selfmodel.ModeLearn, fmt.Sprintf("no model of this workload yet: learning (policy mode %s)", pm)
-	}
-	if !m.Stable(stableAfter) {
-		return selfmodel.ModeLearn, fmt.Sprintf("model not stable yet (%d of %d windows without change): learning", m.Windows()-m.LastChange(), stableAfter)
-	}
-	if pm == policy.ModeObserve {
-		return selfmodel.ModeObserve, "stable model, policy observes"
-	}
-	return selfmodel.ModeEnforce, "stable model, policy enforces"
 }
 
 // swarmDriver is the slow-path half of the swarm: it drains the call
@@ -102,8 +86,20 @@ func newSwarmDriver(id string, rec *Recorder, feed *callFeed, cfg SwarmConfig) (
 	if err != nil {
 		return nil, err
 	}
-	if err := sec.AddContainer(0, cfg.SelfModel, cfg.Model, cfg.Why); err != nil {
-		return nil, err
+	if !cfg.SelfModelOff {
+		if err := sec.AddContainer(0, cfg.SelfModel, cfg.Model, cfg.Why); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Rate != nil {
+		rd, err := rate.New(*cfg.Rate)
+		if err != nil {
+			return nil, err
+		}
+		// Advisory: if it cannot be kept running, the app runs on.
+		if err := sec.AddAgent(supervisor.Spec{Agent: rd, Policy: supervisor.FailOpen}); err != nil {
+			return nil, err
+		}
 	}
 	d := &swarmDriver{id: id, rec: rec, sec: sec, feed: feed, calls: feed.calls, cfg: cfg,
 		batch: make([]event.Call, callBatch), cmds: make(chan func(), 16), lastSave: time.Now()}
@@ -147,9 +143,12 @@ func (d *swarmDriver) drain(now time.Time) int {
 // learns from scratch (the host's long memory is the sandbox's).
 func (d *swarmDriver) addContainer(slot uint32) {
 	d.hasSlot[slot] = true
+	if d.cfg.SelfModelOff {
+		return
+	}
 	table, _ := d.rec.gate.TableOf(slot)
 	cfg := d.cfg.SelfModel
-	cfg.Mode, _ = ResolveSelfModelMode(table.Policy().Mode, nil, cfg.StableAfter)
+	cfg.Mode, _ = resolveSelfModel(table.Policy().Swarm.SelfModel.Mode, table.Policy().Mode, nil, cfg.StableAfter)
 	if err := d.sec.AddContainer(slot, cfg, nil, "a pod container's detector starts empty: learning"); err != nil {
 		log.Warningf("athena: swarm: container slot %d gets no sense-of-self detector: %v", slot, err)
 	}
@@ -343,6 +342,13 @@ func (d *swarmDriver) status() *SwarmStatus {
 			Stable: m.Model.Stable(m.StableAfter), Pairs: m.Model.Pairs(), Syscalls: m.Model.Syscalls(),
 			Bytes: m.Model.Bytes(), Tasks: m.Stats.Tasks, Anomalies: m.Stats.Anomalous,
 		})
+	}
+	if d.cfg.Rate != nil {
+		for i := range st.Agents {
+			if st.Agents[i].Name == rate.Name {
+				st.Agents[i].Mode = d.cfg.Rate.Mode.String()
+			}
+		}
 	}
 	rs := d.calls.Stats()
 	st.Rings = []RingStatus{{Name: "calls", Capacity: rs.Capacity, Len: d.calls.Len(), Pushed: rs.Pushed, Dropped: rs.Dropped, Drained: d.drained}}

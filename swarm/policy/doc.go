@@ -1,7 +1,9 @@
 // Package policy is the AthenaOS syscall policy language: a YAML file that
 // says, per container, which system calls are allowed, denied with an errno,
 // logged, or answered by killing the caller, with argument predicates, path,
-// exec and network rules.
+// exec and network rules. Its optional swarm section (Swarm) configures the
+// container's swarm agents with plain values, which the sentry converts into
+// the agents' own configurations.
 //
 // A Policy is a spec (STYLE §2.17): pure, deterministic data with a
 // validation step. Parse decodes and validates it, Marshal writes it back so

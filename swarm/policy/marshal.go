@@ -16,6 +16,9 @@ func Marshal(p *Policy) ([]byte, error) {
 	add(root, "version", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(Version)})
 	add(root, "mode", scalar(p.Mode.String()))
 	add(root, "default", scalar(p.Default.String()))
+	if sw := marshalSwarm(&p.Swarm); sw != nil {
+		add(root, "swarm", sw)
+	}
 	if len(p.Rules) > 0 {
 		rules := &yaml.Node{Kind: yaml.SequenceNode}
 		for i := range p.Rules {

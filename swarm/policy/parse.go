@@ -128,7 +128,7 @@ func (p *parser) list(n *yaml.Node, what string) (vals []string, lines []int, er
 func (p *parser) policy(n *yaml.Node) (*Policy, error) {
 	pol := &Policy{File: p.file}
 	var haveVersion, haveDefault bool
-	err := p.fields(n, "policy", []string{"version", "mode", "default", "rules"}, func(key string, k, v *yaml.Node) error {
+	err := p.fields(n, "policy", []string{"version", "mode", "default", "swarm", "rules"}, func(key string, k, v *yaml.Node) error {
 		switch key {
 		case "version":
 			s, err := p.scalar(v, "version")
@@ -155,6 +155,12 @@ func (p *parser) policy(n *yaml.Node) (*Policy, error) {
 				return err
 			}
 			pol.Default, pol.Lines.Default, haveDefault = a, v.Line, true
+		case "swarm":
+			s, err := p.swarm(v)
+			if err != nil {
+				return err
+			}
+			pol.Swarm, pol.Lines.Swarm = s, v.Line
 		case "rules":
 			if v.Kind != yaml.SequenceNode {
 				return p.errf(v, "rules must be a list")

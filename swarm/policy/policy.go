@@ -260,12 +260,15 @@ type Policy struct {
 	Mode    Mode
 	Default Action
 	Rules   []Rule
-	Lines   PolicyPos // positions only; ignored by Equal
+	// Swarm configures the container's swarm agents; the zero value
+	// leaves every agent at its defaults.
+	Swarm Swarm
+	Lines PolicyPos // positions only; ignored by Equal
 }
 
 // PolicyPos holds source lines of top-level keys.
 type PolicyPos struct {
-	Mode, Default int
+	Mode, Default, Swarm int
 }
 
 // Equal reports whether p and q say the same thing: equal up to source
@@ -277,7 +280,7 @@ func (p *Policy) Equal(q *Policy) bool {
 // stripped returns a deep copy of p without positions; nil and empty slices
 // are made equal.
 func (p *Policy) stripped() *Policy {
-	c := &Policy{Version: p.Version, Mode: p.Mode, Default: p.Default}
+	c := &Policy{Version: p.Version, Mode: p.Mode, Default: p.Default, Swarm: p.Swarm.clone()}
 	for _, r := range p.Rules {
 		s := Rule{Name: r.Name, Action: r.Action, Class: r.Class,
 			Syscalls: nonNil(r.Syscalls), Paths: nonNil(r.Paths), Ops: nonNil(r.Ops), Exec: nonNil(r.Exec)}

@@ -149,6 +149,8 @@ func TestDefault(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(full))
 	f.Add(defaultYAML)
+	f.Add([]byte(swarmFull))
+	f.Add([]byte("version: 1\ndefault: allow\nswarm: {selfmodel: {kill_at: 0, delay_factor: 1.25}, quorum: {voters: [rate]}}\n"))
 	f.Add([]byte("version: 1\ndefault: allow\n"))
 	f.Add([]byte("version: 1\ndefault: errno(EPERM)\nrules:\n  - action: allow\n    net:\n      - {op: connect, to: [\"[::1]:80-90\"]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
