@@ -28,7 +28,10 @@ import (
 //   - the status file, /run/athena/status/ID.json: the sandbox's counters,
 //     rewritten in place;
 //   - the control FIFO, /run/athena/control/ID.fifo: policies the host
-//     sends to a running sandbox ("swarm policy set").
+//     sends to a running sandbox ("swarm policy set");
+//   - the model file, /run/athena/model/ID.bin: the sense-of-self model,
+//     which the host fills from long memory at create and reads back at
+//     delete (docs/memory.md), and the sandbox rewrites in place.
 //
 // The host side makes the files at create, owned by the user the sandbox
 // process runs as; the sandbox opens them in "boot", before gVisor seals
@@ -37,6 +40,7 @@ const (
 	defaultEventsDir = "/var/lib/athena/events"
 	statusDir        = "/run/athena/status"
 	controlDir       = "/run/athena/control"
+	modelDir         = "/run/athena/model"
 	// linkDir holds each container's link description (linkConfig),
 	// written at create: the sandbox reads it in boot, because runsc does
 	// not pass AthenaOS's own flags on to the sandbox process, and the
@@ -53,6 +57,18 @@ type linkConfig struct {
 	// sandbox's, shared by its containers. Empty for a sandbox's root
 	// container.
 	Sandbox string `json:",omitempty"`
+
+	// Long memory (docs/memory.md), set at create for a sandbox's root
+	// container: the workload it runs (stable across runs: not the
+	// container ID) and its label, the database its memory comes from
+	// and goes back to, the windows of the stored model written to the
+	// model file (so the delete counts only this run's windows), and the
+	// record's size at create (so the delete learns only from this run).
+	Workload      string `json:",omitempty"`
+	WorkloadLabel string `json:",omitempty"`
+	MemoryDB      string `json:",omitempty"`
+	ModelBase     uint64 `json:",omitempty"`
+	RecordOffset  int64  `json:",omitempty"`
 }
 
 // sandboxOf returns the ID of the sandbox (its root container) that
@@ -103,6 +119,7 @@ func newLinkFiles(id string) sentry.LinkFiles {
 		Events:  filepath.Join(*eventsDirFlag, base+".jsonl"),
 		Status:  filepath.Join(statusDir, base+".json"),
 		Control: filepath.Join(controlDir, base+".fifo"),
+		Model:   filepath.Join(modelDir, base+".bin"),
 	}
 }
 
@@ -137,7 +154,7 @@ func sandboxOwner(spec *specs.Spec) (uid, gid int) {
 func prepareLink(id string, spec *specs.Spec) error {
 	files := newLinkFiles(id)
 	uid, gid := sandboxOwner(spec)
-	for _, dir := range []string{filepath.Dir(files.Events), statusDir, controlDir, linkDir} {
+	for _, dir := range []string{filepath.Dir(files.Events), statusDir, controlDir, modelDir, linkDir} {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("preparing the decision link: %w", err)
 		}
@@ -152,11 +169,16 @@ func prepareLink(id string, spec *specs.Spec) error {
 		return fmt.Errorf("preparing the status file: %w", err)
 	}
 	st.Close()
+	mf, err := os.OpenFile(files.Model, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("preparing the model file: %w", err)
+	}
+	mf.Close()
 	os.Remove(files.Control) // a stale FIFO of an earlier container of that ID
 	if err := unix.Mkfifo(files.Control, 0o600); err != nil {
 		return fmt.Errorf("preparing the control channel %s: %w", files.Control, err)
 	}
-	for _, f := range []string{files.Events, files.Status, files.Control} {
+	for _, f := range []string{files.Events, files.Status, files.Control, files.Model} {
 		if err := os.Lchown(f, uid, gid); err != nil {
 			return fmt.Errorf("preparing the decision link: %w", err)
 		}
@@ -197,6 +219,9 @@ func removeLink(id string) {
 	os.Remove(linkConfigPath(id))
 	os.Remove(files.Status)
 	os.Remove(files.Control)
+	if files.Model != "" {
+		os.Remove(files.Model)
+	}
 	os.Remove(controlLock(id))
 	if !recordHasDecisions(files.Events) {
 		os.Remove(files.Events)

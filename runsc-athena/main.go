@@ -26,6 +26,7 @@ func main() {
 		prepareCreate(cmd, args)
 	case "delete":
 		if _, id := bundleAndID(args); id != "" {
+			rememberRun(id)
 			os.Remove(policyPath(id))
 			removeLink(id)
 		}

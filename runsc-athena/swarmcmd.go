@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/google/subcommands"
-	"golang.org/x/sys/unix"
 
 	"github.com/athenaos/athena/internal/atomicfile"
 	"github.com/athenaos/athena/sentry"
@@ -38,15 +37,33 @@ func (*swarmCmd) Usage() string {
 
   swarm events [-f] [--text] ID       print the container's decision record (JSON lines);
                                       -f follows it until the container is deleted
-  swarm status ID                     print the sandbox's counters (JSON)
+  swarm status [--json] [--interval D] ID
+                                      the sandbox's counters, agents, rings and models;
+                                      --interval adds event, drop and decision rates;
+                                      --json prints the status file as JSON
+  swarm top [--interval D] [--once | -n N] [ID ...]
+                                      every running container (or those named), refreshing
+  swarm explain [--json] DECISION_ID  why the swarm decided: votes, evidence, gate records
+  swarm metrics [--listen ADDR] [ID ...]
+                                      Prometheus metrics (text format), once or served
+                                      on ADDR at /metrics
+  swarm tolerize ID PID               accept thread group PID's recent behaviour into the
+                                      container's sense-of-self model (no relearning)
   swarm policy set [--mode M] ID FILE check FILE and make it the running container's policy
   swarm policy show ID                print the policy the container runs under
   swarm profile export [-o FILE] [--deny ACTION] ID
                                       print the policy learned from the container's record
                                       (run it in learn mode first)
+  swarm profile list [--json]         the workloads long memory holds: runs, model, label
+  swarm profile export [-o FILE] WORKLOAD
+                                      write a workload's memory (wl-...) as a profile bundle (JSON)
+  swarm profile import [--workload WORKLOAD] FILE
+                                      check a profile bundle and make it the workload's memory
+  swarm profile rm WORKLOAD           forget a workload
 
 The global flag --athena-events-dir must match the one the container was
-created with (default ` + defaultEventsDir + `).
+created with (default ` + defaultEventsDir + `); --athena-memory-db names the
+long-memory database (default ` + defaultMemoryDB + `).
 `
 }
 func (*swarmCmd) SetFlags(*flag.FlagSet) {}
@@ -62,12 +79,26 @@ func (*swarmCmd) Execute(ctx context.Context, f *flag.FlagSet, _ ...any) subcomm
 		err = swarmEvents(ctx, args[1:])
 	case args[0] == "status":
 		err = swarmStatus(args[1:])
+	case args[0] == "top":
+		err = swarmTop(ctx, args[1:])
+	case args[0] == "tolerize":
+		err = swarmTolerize(args[1:])
+	case args[0] == "explain":
+		err = swarmExplain(args[1:])
+	case args[0] == "metrics":
+		err = swarmMetrics(ctx, args[1:])
 	case verb == "policy set":
 		err = swarmPolicySet(args[2:])
 	case verb == "policy show":
 		err = swarmPolicyShow(args[2:])
 	case verb == "profile export":
-		err = swarmProfileExport(args[2:])
+		err = swarmProfileExportAny(args[2:])
+	case verb == "profile import":
+		err = swarmProfileImport(args[2:])
+	case verb == "profile list":
+		err = swarmProfileList(args[2:])
+	case verb == "profile rm":
+		err = swarmProfileRm(args[2:])
 	default:
 		err = fmt.Errorf("unknown verb %q", verb)
 	}
@@ -216,36 +247,6 @@ func printRecordLine(w io.Writer, line []byte, text bool, only string) {
 		d.Time.Format(time.RFC3339Nano), d.PID, d.Comm, d.Syscall, what, d.Action, d.Intended, d.Rule, d.Mode)
 }
 
-// swarmStatus prints the status file of a container.
-func swarmStatus(args []string) error {
-	pos, err := verbFlags("status", args, 1, nil)
-	if err != nil {
-		return err
-	}
-	running, err := knownContainer(pos[0])
-	if err != nil {
-		return err
-	}
-	if !running {
-		return fmt.Errorf("container %q is deleted; its record is %s", pos[0], linkFiles(pos[0]).Events)
-	}
-	data, err := os.ReadFile(linkFiles(pos[0]).Status)
-	if err != nil {
-		return err
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		return fmt.Errorf("container %q has not reported a status yet (is it started?)", pos[0])
-	}
-	var v map[string]any
-	if err := json.Unmarshal(data, &v); err != nil {
-		return fmt.Errorf("status file %s: %v", linkFiles(pos[0]).Status, err)
-	}
-	v["link"] = linkFiles(pos[0])
-	out, _ := json.MarshalIndent(v, "", "  ")
-	fmt.Printf("%s\n", out)
-	return nil
-}
-
 // swarmPolicyShow prints the stored policy of a container.
 func swarmPolicyShow(args []string) error {
 	pos, err := verbFlags("policy show", args, 1, nil)
@@ -317,65 +318,16 @@ func swarmPolicySet(args []string) error {
 // sandbox (id's, or the sandbox it joined) and waits for the sandbox's
 // answer in its record.
 func sendPolicy(sandbox, id, name string, text []byte, digest string) error {
-	files := linkFiles(sandbox)
-	lock, err := os.OpenFile(controlLock(sandbox), os.O_RDWR|os.O_CREATE, 0o600)
+	ans, err := sendControl(sandbox, sentry.EncodePolicyMessage(id, name, text), func(a controlAnswer) bool {
+		return a.Type == "policy" && a.Digest == digest && a.Container == id
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("%w; the policy may still apply (see swarm status)", err)
 	}
-	defer lock.Close()
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
-		return err
+	if ans.Status != "applied" {
+		return fmt.Errorf("the sandbox refused the policy: %s", ans.Error)
 	}
-	rec, err := os.Open(files.Events)
-	if err != nil {
-		return err
-	}
-	defer rec.Close()
-	if _, err := rec.Seek(0, io.SeekEnd); err != nil {
-		return err
-	}
-	// Non-blocking open: ENXIO means no sandbox holds the FIFO.
-	fd, err := unix.Open(files.Control, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.ENXIO) {
-		return fmt.Errorf("container %q is not running (no sandbox on %s)", sandbox, files.Control)
-	}
-	if err != nil {
-		return err
-	}
-	ctl := os.NewFile(uintptr(fd), files.Control)
-	defer ctl.Close()
-	ctl.SetWriteDeadline(time.Now().Add(policyAnswerTimeout))
-	if _, err := ctl.Write(sentry.EncodePolicyMessage(id, name, text)); err != nil {
-		return fmt.Errorf("sending the policy to %s: %w", id, err)
-	}
-	deadline := time.Now().Add(policyAnswerTimeout)
-	r := bufio.NewReader(rec)
-	var partial []byte
-	for time.Now().Before(deadline) {
-		line, err := r.ReadBytes('\n')
-		if errors.Is(err, io.EOF) {
-			partial = append(partial, line...)
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		line = append(partial, line...)
-		partial = nil
-		var ans struct {
-			Type, Status, Error, Container string
-			Digest                         string `json:"policy_digest"`
-		}
-		if json.Unmarshal(line, &ans) != nil || ans.Type != "policy" || ans.Digest != digest || ans.Container != id {
-			continue
-		}
-		if ans.Status != "applied" {
-			return fmt.Errorf("the sandbox refused the policy: %s", ans.Error)
-		}
-		return nil
-	}
-	return fmt.Errorf("no answer from the sandbox %s within %v; the policy may still apply (see swarm status)", sandbox, policyAnswerTimeout)
+	return nil
 }
 
 // swarmProfileExport builds the learned policy from a container's record.
@@ -396,54 +348,17 @@ func swarmProfileExport(args []string) error {
 	if _, err := knownContainer(id); err != nil {
 		return err
 	}
-	f, err := os.Open(linkFiles(id).Events)
+	prof := syscalls.NewProfile()
+	st, err := learnFromRecord(prof, linkFiles(id).Events, 0)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	prof := syscalls.NewProfile()
-	var decisions, learning, lost, cut int
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if !json.Valid(line) {
-			cut++
-			continue
-		}
-		var head struct {
-			Type    string
-			Records int
-			Mode    string
-		}
-		json.Unmarshal(line, &head)
-		switch head.Type {
-		case "lost", "dropped":
-			lost += head.Records
-			continue
-		case "decision":
-		default:
-			continue
-		}
-		d, err := syscalls.ParseDecision(line)
-		if err != nil {
-			cut++
-			continue
-		}
-		decisions++
-		if d.Mode == "learn" {
-			learning++
-		}
-		prof.ObserveDecision(&d)
-	}
-	if err := sc.Err(); err != nil {
-		return err
-	}
+	learning := st.learning
 	if learning == 0 {
 		return fmt.Errorf("the record of %s holds no learn-mode decisions: run the container with --athena-mode=learn (or annotation dev.athena.mode=learn) first", id)
 	}
-	if lost > 0 || cut > 0 {
-		fmt.Fprintf(os.Stderr, "runsc-athena swarm: warning: %d records were lost and %d lines cut while learning; the profile may miss behaviour\n", lost, cut)
+	if st.lost > 0 || st.cut > 0 {
+		fmt.Fprintf(os.Stderr, "runsc-athena swarm: warning: %d records were lost and %d lines cut while learning; the profile may miss behaviour\n", st.lost, st.cut)
 	}
 	p, err := prof.Policy(denyAction)
 	if err != nil {

@@ -242,3 +242,14 @@ func (f *callFeed) taskName(tid int32) string {
 	}
 	return ""
 }
+
+// clearGroup lifts the actions on the tasks of thread group pid (the
+// drainer's: an operator tolerized the group).
+func (f *callFeed) clearGroup(pid int32) {
+	for i := range f.slots {
+		s := &f.slots[i]
+		if id := s.ident.Load(); id != 0 && int32(uint16(id)) == pid {
+			s.action.Store(0)
+		}
+	}
+}

@@ -463,6 +463,9 @@ func (r *Recorder) tolerize(msg policyMessage) {
 		select {
 		case r.swarm.cmds <- func() {
 			n, has := r.swarm.sec.Tolerize(slot, msg.pid)
+			if has {
+				r.swarm.feed.clearGroup(msg.pid)
+			}
 			known <- has
 			done <- n
 		}:

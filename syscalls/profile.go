@@ -308,6 +308,161 @@ func slowSyscalls(r *policy.Rule) []string {
 	return out
 }
 
+// ProfileFromPolicy returns the profile a learned policy (the output of
+// Policy) was built from, as far as the policy says it: the seen syscalls,
+// learned argument values and clone flags, paths, executables, endpoints
+// and the net ops that were checked. It makes a stored profile the
+// starting point of the next run's learning, so that learning goes on as a
+// union: observations added to the returned profile extend what q allows,
+// and with no observations ProfileFromPolicy(q).Policy(q.Default) is q
+// again.
+//
+// Errors: a policy that says more than a learned profile can is refused,
+// naming the rule, rather than folded in with a different meaning: a
+// default that allows (allow, log), a rule with a class, an argument test
+// other than the learned ones (clone flags none_of, socket family and
+// personality persona in), an allowing exec rule, a refusing rule other
+// than the learned refusals, or a rule that only logs.
+func ProfileFromPolicy(q *policy.Policy) (*Profile, error) {
+	p := NewProfile()
+	if err := p.ObservePolicy(q); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ObservePolicy adds to p what the learned policy q allows, as
+// ProfileFromPolicy reads it: p.Policy then allows the union of both. On
+// error p may hold part of q; discard it.
+func (p *Profile) ObservePolicy(q *policy.Policy) error {
+	if !refuses(q.Default) {
+		return fmt.Errorf("not a learned profile: default %s allows", q.Default)
+	}
+	for i := range q.Rules {
+		r := &q.Rules[i]
+		if err := p.observeRule(r); err != nil {
+			name := r.Name
+			if name == "" {
+				name = fmt.Sprintf("#%d", i+1)
+			}
+			return fmt.Errorf("not a learned profile: rule %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// observeRule learns what one rule of a learned policy allows.
+func (p *Profile) observeRule(r *policy.Rule) error {
+	allow := r.Action == policy.Allow
+	if !allow && !refuses(r.Action) {
+		return fmt.Errorf("action %s", r.Action)
+	}
+	switch r.Kind() {
+	case policy.KindSyscall:
+		if r.Class != "" {
+			return fmt.Errorf("class %s", r.Class)
+		}
+		if !allow {
+			return nil // "checked syscalls not seen": teaches nothing
+		}
+		return p.observeSyscallRule(r)
+	case policy.KindPath:
+		if !allow {
+			return nil // "other paths"
+		}
+		var ops policy.OpSet
+		for _, o := range r.Ops {
+			bits, ok := policy.ParseOp(o)
+			if !ok || o == "any" {
+				return fmt.Errorf("path op %q", o)
+			}
+			ops |= bits
+		}
+		for _, g := range r.Paths {
+			p.observeOps(ops, g)
+		}
+	case policy.KindExec:
+		if allow {
+			return fmt.Errorf("an exec rule that allows")
+		}
+		for _, e := range r.Exec {
+			p.ObserveExec(e)
+		}
+	case policy.KindNet:
+		for _, n := range r.Net {
+			p.netOps[n.Op] = true
+			if allow {
+				for _, ep := range n.To {
+					p.ObserveNet(n.Op, n.Protocol, ep)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// observeSyscallRule learns an allowing syscall rule: plain syscalls, or
+// one syscall with the argument test Policy writes for it.
+func (p *Profile) observeSyscallRule(r *policy.Rule) error {
+	nums := make([]uintptr, len(r.Syscalls))
+	for i, s := range r.Syscalls {
+		n, ok := Number(s)
+		if !ok {
+			return fmt.Errorf("unknown syscall %q", s)
+		}
+		nums[i] = n
+	}
+	if len(r.Args) == 0 {
+		for i, s := range r.Syscalls {
+			p.seen[nums[i]] = true
+			if _, ok := learnedArgs[s]; ok {
+				p.overflow[s] = true // allowed with any value
+			}
+			if s == "clone" {
+				for _, f := range nsFlags {
+					v, _ := policy.ConstValue(f)
+					p.cloneSeen |= v
+				}
+			}
+		}
+		return nil
+	}
+	if len(r.Syscalls) != 1 || len(r.Args) != 1 || len(r.Args[0].Tests) != 1 {
+		return fmt.Errorf("argument rule not of a learned shape")
+	}
+	name, pred, test := r.Syscalls[0], r.Args[0], r.Args[0].Tests[0]
+	switch la, learned := learnedArgs[name]; {
+	case name == "clone" && pred.Arg == "flags" && test.Op == policy.NoneOf:
+		var forbid, all uint64
+		for _, v := range test.Resolve() {
+			forbid |= v
+		}
+		for _, f := range nsFlags {
+			v, _ := policy.ConstValue(f)
+			all |= v
+		}
+		if forbid&^all != 0 {
+			return fmt.Errorf("clone flags %#x beyond the namespace flags", forbid&^all)
+		}
+		p.cloneSeen |= all &^ forbid
+	case learned && pred.Arg == la.arg && test.Op == policy.In:
+		spec, _ := arg(name, la.arg)
+		if p.values[name] == nil {
+			p.values[name] = map[uint64]bool{}
+		}
+		for _, v := range test.Resolve() {
+			p.values[name][v&spec.Mask] = true
+		}
+		if len(p.values[name]) > maxLearnedValues {
+			p.overflow[name] = true
+		}
+	default:
+		return fmt.Errorf("argument test %s %s not of a learned shape", pred.Arg, test.Op)
+	}
+	p.seen[nums[0]] = true
+	return nil
+}
+
 // ObserveDecision learns from one decision record: the call (Observe,
 // with its raw arguments), the paths a path check saw (for the ops the
 // call did, generalized by learnedPath), an executed file and where it led

@@ -8,7 +8,9 @@
 // image digest, never a container ID (which changes every run). The store
 // keeps opaque bytes (Data) plus bookkeeping: when the record was created
 // and last updated, how many runs contributed, and which run wrote it last.
-// What Data means is up to the agent that owns the kind.
+// What Data means is up to the agent that owns the kind. runsc-athena keeps
+// one record of kind "workload" per workload: its sense-of-self model and
+// learned policy, merged at each container's delete (docs/memory.md).
 //
 // Imports: the standard library and go.etcd.io/bbolt (pure Go, builds with
 // CGO_ENABLED=0). Never gVisor and never another AthenaOS folder; this

@@ -206,3 +206,9 @@ func (q *Quorum) Tick(now time.Time) {
 
 // Tasks returns how many tasks have live votes.
 func (q *Quorum) Tasks() int { return len(q.votes) }
+
+// Forget drops the live votes about thread group pid of a container (an
+// operator accepted its behaviour).
+func (q *Quorum) Forget(container uint32, pid int32) {
+	delete(q.votes, taskKey{container, pid})
+}

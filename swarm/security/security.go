@@ -384,13 +384,14 @@ func (s *Swarm) modeOf(d agent.Decision) string {
 }
 
 // Tolerize accepts thread group pid's recent behaviour in container
-// slot's model (see selfmodel.Detector.Tolerize) and clears its votes. It
-// returns the windows added, or false when the container has no
-// detector.
+// slot's model (see selfmodel.Detector.Tolerize) and forgets the votes
+// about it. It returns the windows added, or false when the container has
+// no detector.
 func (s *Swarm) Tolerize(slot uint32, pid int32) (int, bool) {
 	for _, d := range s.detectors {
 		if d.slot == slot {
 			delete(s.refusals, groupKey{slot, pid})
+			s.q.Forget(slot, pid)
 			return d.Tolerize(slot, pid), true
 		}
 	}

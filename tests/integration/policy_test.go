@@ -297,7 +297,7 @@ func TestLivePolicyReplace(t *testing.T) {
 	}
 	var status string
 	eventually(t, 10*time.Second, "the refusal and both denials in swarm status", func() bool {
-		r := runCmd(t, "", bin, "swarm", "status", id)
+		r := runCmd(t, "", bin, "swarm", "status", "--json", id)
 		status = r.stdout
 		return strings.Contains(status, `"policy_refused": 1`) && strings.Contains(status, `"denied": 2`)
 	})
@@ -339,7 +339,7 @@ func TestDeadLinkNeverBlocksTheApp(t *testing.T) {
 	}
 	bin := athenaBinary(t)
 	eventually(t, 15*time.Second, "lost records in swarm status", func() bool {
-		st := runCmd(t, "", bin, "--athena-events-dir="+dir, "swarm", "status", id).stdout
+		st := runCmd(t, "", bin, "--athena-events-dir="+dir, "swarm", "status", "--json", id).stdout
 		return strings.Contains(st, `"lost": `) && !strings.Contains(st, `"lost": 0,`)
 	})
 	os.Remove(dir + "/filler")
