@@ -10,6 +10,7 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel"
 
 	"github.com/athenaos/athena/swarm/event"
+	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/ring"
 )
 
@@ -122,4 +123,31 @@ func BenchmarkFeed(b *testing.B) {
 	close(stop)
 	<-done
 	b.ReportMetric(float64(calls.Stats().Dropped), "dropped")
+}
+
+// BenchmarkDrain is the swarm's slow path per call as the sandbox runs
+// it: pop from the call ring, both agents, the supervisor and the quorum,
+// for a known task making normal calls. Its inverse is the calls one
+// core drains per second.
+func BenchmarkDrain(b *testing.B) {
+	g, calls, _ := feedGate(b, CallRingSize)
+	rec := NewRecorder("bench", g, g.events, NoLink(), "test.yaml", "")
+	p, _ := policy.Parse("t.yaml", []byte("version: 1\nmode: enforce\ndefault: allow\n"))
+	cfg, _ := NewSwarmConfig(p, nil, -1)
+	if err := rec.EnableSwarm(cfg); err != nil {
+		b.Fatal(err)
+	}
+	loop := []uint16{232, 288, 233, 0, 257, 5, 40, 3, 1, 3, 232, 0, 1}
+	b.ReportAllocs()
+	b.ResetTimer()
+	now := time.Now()
+	for done := 0; done < b.N; {
+		b.StopTimer()
+		for i := 0; i < callBatch && done+i < b.N; i++ {
+			calls.TryPush(&event.Call{Task: 1, TID: 7, PID: 7, Sysno: loop[(done+i)%len(loop)]})
+		}
+		b.StartTimer()
+		done += rec.swarm.drain(now)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 }
