@@ -351,7 +351,11 @@ func (d *swarmDriver) status() *SwarmStatus {
 		}
 	}
 	rs := d.calls.Stats()
-	st.Rings = []RingStatus{{Name: "calls", Capacity: rs.Capacity, Len: d.calls.Len(), Pushed: rs.Pushed, Dropped: rs.Dropped, Drained: d.drained}}
+	es := d.rec.events.Stats()
+	st.Rings = []RingStatus{
+		{Name: "calls", Capacity: rs.Capacity, Len: d.calls.Len(), Pushed: rs.Pushed, Dropped: rs.Dropped, Drained: d.drained},
+		{Name: "events", Capacity: es.Capacity, Len: d.rec.events.Len(), Pushed: es.Pushed, Dropped: es.Dropped, Drained: es.Popped},
+	}
 	st.Decisions = d.recorded
 	for a, n := range d.actions {
 		if n > 0 {
