@@ -47,36 +47,6 @@ type profileBundle struct {
 	Model string `json:"model"`
 }
 
-// memoryFlags parses a profile verb's flags, which may come before, after
-// or between its positional arguments, and checks their count.
-func memoryFlags(name string, args []string, nargs int, set func(*flag.FlagSet)) ([]string, error) {
-	fs := flag.NewFlagSet("swarm "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	if set != nil {
-		set(fs)
-	}
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("%s: %v: %w", name, err, errUsage)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(pos) != nargs {
-		return nil, fmt.Errorf("%s wants %d argument(s), got %d: %w", name, nargs, len(pos), errUsage)
-	}
-	for _, a := range pos {
-		if a == "" {
-			return nil, fmt.Errorf("%s: empty argument: %w", name, errUsage)
-		}
-	}
-	return pos, nil
-}
-
 // openMemory opens the database for a swarm command. A read-only open of
 // a database that does not exist yet returns (nil, nil): nothing is
 // remembered.
@@ -173,7 +143,7 @@ func listWorkloads(s *memory.Store) ([]workloadSummary, error) {
 // swarmProfileList prints the workloads of the database.
 func swarmProfileList(args []string) error {
 	var asJSON bool
-	if _, err := memoryFlags("profile list", args, 0, func(fs *flag.FlagSet) {
+	if _, err := verbFlags("profile list", args, 0, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 	}); err != nil {
 		return err
@@ -228,7 +198,7 @@ func printWorkloads(w io.Writer, ws []workloadSummary) error {
 func swarmProfileExportAny(args []string) error {
 	var output, deny string
 	denySet := false
-	pos, err := memoryFlags("profile export", args, 1, func(fs *flag.FlagSet) {
+	pos, err := verbFlags("profile export", args, 1, func(fs *flag.FlagSet) {
 		fs.StringVar(&output, "o", "", "write to this file (default: standard output)")
 		fs.Func("deny", "for a container: action for what was not learned", func(v string) error {
 			deny, denySet = v, true
@@ -336,7 +306,7 @@ func parseBundle(data []byte, workloadOverride string) (profileBundle, workloadD
 // what was stored.
 func swarmProfileImport(args []string) error {
 	var override string
-	pos, err := memoryFlags("profile import", args, 1, func(fs *flag.FlagSet) {
+	pos, err := verbFlags("profile import", args, 1, func(fs *flag.FlagSet) {
 		fs.StringVar(&override, "workload", "", "store under this workload instead of the bundle's")
 	})
 	if err != nil {
@@ -377,7 +347,7 @@ func swarmProfileImport(args []string) error {
 
 // swarmProfileRm forgets a workload.
 func swarmProfileRm(args []string) error {
-	pos, err := memoryFlags("profile rm", args, 1, nil)
+	pos, err := verbFlags("profile rm", args, 1, nil)
 	if err != nil {
 		return err
 	}

@@ -301,7 +301,7 @@ func metricsHandler(dir string, ids []string, status func(string) string, warn f
 // swarmMetrics prints the metrics once, or serves them with --listen.
 func swarmMetrics(ctx context.Context, args []string) error {
 	var listen string
-	ids, err := parseVerbArgs("metrics", args, -1, func(fs *flag.FlagSet) {
+	ids, err := verbFlags("metrics", args, -1, func(fs *flag.FlagSet) {
 		fs.StringVar(&listen, "listen", "", "serve GET /metrics on this address (e.g. 127.0.0.1:9464) instead of printing once")
 	})
 	if err != nil {

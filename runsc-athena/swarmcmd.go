@@ -115,26 +115,40 @@ func (*swarmCmd) Execute(ctx context.Context, f *flag.FlagSet, _ ...any) subcomm
 
 var errUsage = errors.New("usage")
 
-// verbFlags parses a verb's flags and checks the count of positional
-// arguments.
+// verbFlags parses a verb's flags, which may come before, after or
+// between its positional arguments ("--" ends the flags), checks the
+// count of positional arguments (nargs < 0: any) and returns them.
 func verbFlags(name string, args []string, nargs int, set func(*flag.FlagSet)) ([]string, error) {
 	fs := flag.NewFlagSet("swarm "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	if set != nil {
 		set(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%s: %v: %w", name, err, errUsage)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, fmt.Errorf("%s: %v: %w", name, err, errUsage)
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
-	if fs.NArg() != nargs {
-		return nil, fmt.Errorf("%s wants %d argument(s), got %d: %w", name, nargs, fs.NArg(), errUsage)
+	if nargs >= 0 && len(pos) != nargs {
+		return nil, fmt.Errorf("%s wants %d argument(s), got %d: %w", name, nargs, len(pos), errUsage)
 	}
-	for _, a := range fs.Args() {
+	for _, a := range pos {
 		if a == "" {
 			return nil, fmt.Errorf("%s: empty argument: %w", name, errUsage)
 		}
 	}
-	return fs.Args(), nil
+	return pos, nil
 }
 
 // knownContainer checks that the host side has the link of container id

@@ -34,42 +34,6 @@ import (
 // sandbox writes (the status file and the decision record); the functions
 // take their paths so that tests can point them at fakes.
 
-// parseVerbArgs parses a verb's flags, which may come before, between or
-// after its positional arguments ("--" ends the flags), and returns the
-// positional arguments. nargs < 0 accepts any number.
-func parseVerbArgs(name string, args []string, nargs int, set func(*flag.FlagSet)) ([]string, error) {
-	fs := flag.NewFlagSet("swarm "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	if set != nil {
-		set(fs)
-	}
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, fmt.Errorf("%s: %v: %w", name, err, errUsage)
-		}
-		rest := fs.Args()
-		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
-			pos = append(pos, rest...)
-			break
-		}
-		if len(rest) == 0 {
-			break
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-	if nargs >= 0 && len(pos) != nargs {
-		return nil, fmt.Errorf("%s wants %d argument(s), got %d: %w", name, nargs, len(pos), errUsage)
-	}
-	for _, a := range pos {
-		if a == "" {
-			return nil, fmt.Errorf("%s: empty argument: %w", name, errUsage)
-		}
-	}
-	return pos, nil
-}
-
 // errNoStatus reports a status file the sandbox has not written yet (the
 // container is created but not started).
 var errNoStatus = errors.New("no status reported yet (is the container started?)")
@@ -219,7 +183,7 @@ func (t *rateTracker) observe(st *sentry.Status, now time.Time) {
 func swarmStatus(args []string) error {
 	var asJSON bool
 	var interval time.Duration
-	pos, err := parseVerbArgs("status", args, 1, func(fs *flag.FlagSet) {
+	pos, err := verbFlags("status", args, 1, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print the status file as JSON")
 		fs.DurationVar(&interval, "interval", 0, "measure event, drop and decision rates over this time (e.g. 1s)")
 	})
@@ -710,7 +674,7 @@ func swarmTop(ctx context.Context, args []string) error {
 	var once bool
 	count := 0
 	interval := time.Second
-	ids, err := parseVerbArgs("top", args, -1, func(fs *flag.FlagSet) {
+	ids, err := verbFlags("top", args, -1, func(fs *flag.FlagSet) {
 		fs.DurationVar(&interval, "interval", time.Second, "time between refreshes")
 		fs.BoolVar(&once, "once", false, "print one frame and exit (the same as -n 1)")
 		fs.IntVar(&count, "n", 0, "print this many frames and exit (0: until interrupted)")
@@ -950,7 +914,7 @@ func (ex *explanation) gateRecords() error {
 // swarmExplain prints why the swarm took a decision.
 func swarmExplain(args []string) error {
 	var asJSON bool
-	pos, err := parseVerbArgs("explain", args, 1, func(fs *flag.FlagSet) {
+	pos, err := verbFlags("explain", args, 1, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print the decision's line of the record")
 	})
 	if err != nil {

@@ -74,14 +74,14 @@ func TestParseVerbArgsFlagsAnywhere(t *testing.T) {
 		fs.BoolVar(&once, "once", false, "")
 		fs.IntVar(&n, "n", 0, "")
 	}
-	pos, err := parseVerbArgs("top", []string{"a", "--once", "b", "-n", "3", "--", "-c"}, -1, set)
+	pos, err := verbFlags("top", []string{"a", "--once", "b", "-n", "3", "--", "-c"}, -1, set)
 	if err != nil || strings.Join(pos, " ") != "a b -c" || !once || n != 3 {
 		t.Fatalf("got %q once=%v n=%d err=%v", pos, once, n, err)
 	}
-	if _, err := parseVerbArgs("explain", []string{"a", "b"}, 1, set); err == nil || !strings.Contains(err.Error(), "wants 1") {
+	if _, err := verbFlags("explain", []string{"a", "b"}, 1, set); err == nil || !strings.Contains(err.Error(), "wants 1") {
 		t.Errorf("two arguments for one: %v", err)
 	}
-	if _, err := parseVerbArgs("explain", []string{"--bogus"}, 1, set); err == nil {
+	if _, err := verbFlags("explain", []string{"--bogus"}, 1, set); err == nil {
 		t.Error("an unknown flag was accepted")
 	}
 }

@@ -62,6 +62,8 @@ type Recorder struct {
 	// the status file on other goroutines.
 	swarm       *swarmDriver
 	swarmStatus atomic.Pointer[SwarmStatus]
+	// encoded is the drainer's buffer of record lines, reused.
+	encoded []byte
 }
 
 // learnKey is what makes a learn-mode event new: its syscall, the
@@ -115,22 +117,12 @@ func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
 // status file and the folded refusals up to date, until the sandbox exits.
 func (r *Recorder) drain() {
 	batch := make([]event.Event, 256)
-	var out []byte
 	var tick recorderTick
 	sleep := minDrainInterval
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
-		n := r.events.Drain(batch)
-		if n > 0 {
-			var lines int
-			out, lines = r.encode(out[:0], batch[:n])
-			r.write(out, lines)
-		}
-		calls := 0
-		if r.swarm != nil {
-			calls = r.swarm.drain(time.Now())
-		}
+		n, calls := r.drainOnce(batch)
 		if n == len(batch) || calls == callBatch {
 			r.swarmTick(time.Now(), false)
 			continue // more is waiting
@@ -175,22 +167,27 @@ func (r *Recorder) swarmTick(now time.Time, force bool) {
 	}
 }
 
+// drainOnce takes one batch from each ring: gate events into the record
+// (and the swarm's votes), calls into the swarm. It returns how many of
+// each it took.
+func (r *Recorder) drainOnce(batch []event.Event) (events, calls int) {
+	events = r.events.Drain(batch)
+	if events > 0 {
+		var lines int
+		r.encoded, lines = r.encode(r.encoded[:0], batch[:events])
+		r.write(r.encoded, lines)
+	}
+	if r.swarm != nil {
+		calls = r.swarm.drain(time.Now())
+	}
+	return events, calls
+}
+
 // flush drains everything and writes the model and the status: the
 // container's init is exiting, and the sandbox with it.
 func (r *Recorder) flush(batch []event.Event, tick *recorderTick) {
-	var out []byte
 	for {
-		n := r.events.Drain(batch)
-		if n > 0 {
-			var lines int
-			out, lines = r.encode(out[:0], batch[:n])
-			r.write(out, lines)
-		}
-		calls := 0
-		if r.swarm != nil {
-			calls = r.swarm.drain(time.Now())
-		}
-		if n == 0 && calls == 0 {
+		if n, calls := r.drainOnce(batch); n == 0 && calls == 0 {
 			break
 		}
 	}

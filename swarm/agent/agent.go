@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/athenaos/athena/swarm/event"
@@ -78,4 +80,42 @@ type Decision struct {
 	// Evidence is agent-specific detail for explanations (for the sense
 	// of self: the novel windows and their context).
 	Evidence []string
+}
+
+// Mode is what an agent does with what it sees; the agents that learn
+// share it.
+type Mode uint8
+
+// Modes.
+const (
+	// ModeLearn learns (a model, peaks) and decides nothing.
+	ModeLearn Mode = iota
+	// ModeObserve decides, but reports what enforce would do as
+	// ActRecord decisions only.
+	ModeObserve
+	// ModeEnforce decides and asks for actions (harmful ones subject to
+	// the quorum).
+	ModeEnforce
+)
+
+var modeNames = [...]string{"learn", "observe", "enforce"}
+
+func (m Mode) String() string {
+	if int(m) < len(modeNames) {
+		return modeNames[m]
+	}
+	return "mode?"
+}
+
+// ErrMode: ParseMode was given an unknown name.
+var ErrMode = errors.New("unknown mode")
+
+// ParseMode parses a mode name ("learn", "observe", "enforce").
+func ParseMode(s string) (Mode, error) {
+	for i, n := range modeNames {
+		if s == n {
+			return Mode(i), nil
+		}
+	}
+	return 0, fmt.Errorf("parse mode %q: %w", s, ErrMode)
 }

@@ -40,38 +40,24 @@ func (c Class) String() string {
 	return "class?"
 }
 
-// Mode says what the detector does with the counts.
-type Mode uint8
+// Mode is the detector's mode (agent.Mode): learn builds the model,
+// observe reports what enforce would do, enforce decides.
+type Mode = agent.Mode
 
 // Modes.
 const (
-	// ModeLearn records the workload's peaks and decides nothing.
-	ModeLearn Mode = iota
-	// ModeObserve reports what enforce would do, as ActRecord decisions
-	// only.
-	ModeObserve
-	// ModeEnforce answers a group over its threshold with ActKill (spawn)
-	// or ActDeny (connect, open), and a delay.
-	ModeEnforce
+	ModeLearn   = agent.ModeLearn
+	ModeObserve = agent.ModeObserve
+	ModeEnforce = agent.ModeEnforce
 )
-
-var modeNames = [...]string{"learn", "observe", "enforce"}
-
-func (m Mode) String() string {
-	if int(m) < len(modeNames) {
-		return modeNames[m]
-	}
-	return "mode?"
-}
 
 // ParseMode parses a mode name ("learn", "observe", "enforce").
 func ParseMode(s string) (Mode, error) {
-	for i, n := range modeNames {
-		if s == n {
-			return Mode(i), nil
-		}
+	m, err := agent.ParseMode(s)
+	if err != nil {
+		return 0, fmt.Errorf("%v: %w", err, ErrConfig)
 	}
-	return 0, fmt.Errorf("parse mode %q: %w", s, ErrConfig)
+	return m, nil
 }
 
 // Defaults (see the package doc for the reasons) and limits.

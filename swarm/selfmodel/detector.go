@@ -12,37 +12,24 @@ import (
 // Name is the detector's agent name.
 const Name = "selfmodel"
 
-// Mode says what the detector does with windows.
-type Mode uint8
+// Mode is the detector's mode (agent.Mode): learn builds the model,
+// observe reports what enforce would do, enforce decides.
+type Mode = agent.Mode
 
 // Modes.
 const (
-	// ModeLearn adds every window to the model and decides nothing.
-	ModeLearn Mode = iota
-	// ModeObserve scores windows and reports what enforce would do, as
-	// ActRecord decisions only.
-	ModeObserve
-	// ModeEnforce scores windows and answers with the graduated response.
-	ModeEnforce
+	ModeLearn   = agent.ModeLearn
+	ModeObserve = agent.ModeObserve
+	ModeEnforce = agent.ModeEnforce
 )
-
-var modeNames = [...]string{"learn", "observe", "enforce"}
-
-func (m Mode) String() string {
-	if int(m) < len(modeNames) {
-		return modeNames[m]
-	}
-	return "mode?"
-}
 
 // ParseMode parses a mode name ("learn", "observe", "enforce").
 func ParseMode(s string) (Mode, error) {
-	for i, n := range modeNames {
-		if s == n {
-			return Mode(i), nil
-		}
+	m, err := agent.ParseMode(s)
+	if err != nil {
+		return 0, fmt.Errorf("%v: %w", err, ErrConfig)
 	}
-	return 0, fmt.Errorf("parse mode %q: %w", s, ErrConfig)
+	return m, nil
 }
 
 // Defaults (see the package doc for the reasons).
