@@ -68,7 +68,7 @@ const (
 	DefaultOpenFloor    = 20000
 	DefaultMaxGroups    = 16384
 	DefaultIdleTimeout  = 10 * time.Minute
-	DefaultDelayBase    = 10 * time.Millisecond
+	DefaultDelayBase    = 0 // no delay: see DelayBase
 	DefaultDelayMax     = time.Second
 	// MaxFactor bounds Config.Factor.
 	MaxFactor = 1000
@@ -105,8 +105,11 @@ type Config struct {
 	// minutes.
 	IdleTimeout time.Duration
 	// DelayBase is the delay of an enforce decision at a count of once
-	// the threshold; it grows with count/threshold up to DelayMax.
-	// Defaults 10ms and 1s.
+	// the threshold; it grows with count/threshold up to DelayMax
+	// (default 1s). The default, 0, asks for no delay: the enforcement
+	// side holds a delayed task at every call for as long as the delay
+	// lasts, so a rate anomaly alone (a busy but benign process) must not
+	// slow the app; it only records until a second detector agrees.
 	DelayBase time.Duration
 	DelayMax  time.Duration
 }
@@ -147,9 +150,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = def.IdleTimeout
-	}
-	if c.DelayBase == 0 {
-		c.DelayBase = def.DelayBase
 	}
 	if c.DelayMax == 0 {
 		c.DelayMax = def.DelayMax
@@ -388,7 +388,11 @@ func (d *Detector) decide(s *slot, c Class, ev *event.Event, out []agent.Decisio
 		delay = d.cfg.DelayMax
 	}
 	if d.cfg.Mode == ModeObserve {
-		dec.Reason = "observe: would " + act.String() + " and delay " + delay.String() + ": " + dec.Reason
+		would := act.String()
+		if delay > 0 {
+			would += " and delay " + delay.String()
+		}
+		dec.Reason = "observe: would " + would + ": " + dec.Reason
 		dec.Action = agent.ActRecord
 	} else {
 		dec.Delay = delay

@@ -230,13 +230,21 @@ func TestPortScan(t *testing.T) {
 	if !strings.HasPrefix(got[0].Reason, "connect: 501 calls in 1s, threshold 500 (peak ") {
 		t.Errorf("reason %q", got[0].Reason)
 	}
-	// A folded event of 65,536 calls: delay 10ms * 65536/500, capped at
-	// 1s; score capped at 1.
+	// A folded event of 65,536 calls: no delay by default; score capped
+	// at 1.
 	ev := events([]call{{2 * time.Hour, 301, 301, sysConnect}})[0]
 	ev.Repeats = 65535
 	got = d.Handle(&ev, nil)
-	if len(got) != 1 || got[0].Delay != DefaultDelayMax || got[0].Score != 1 {
+	if len(got) != 1 || got[0].Delay != 0 || got[0].Score != 1 {
 		t.Fatalf("folded: %+v", got)
+	}
+	// With a delay base: 10ms * 65536/500, capped at DelayMax (1s).
+	cfg := enforce()
+	cfg.DelayBase = 10 * time.Millisecond
+	d2 := learned(t, cfg)
+	ev.Time += int64(time.Hour)
+	if got = d2.Handle(&ev, nil); len(got) != 1 || got[0].Delay != DefaultDelayMax {
+		t.Fatalf("folded, delay base 10ms: %+v", got)
 	}
 }
 
@@ -251,7 +259,7 @@ func TestObserve(t *testing.T) {
 	}
 	dec := got[0]
 	if dec.Action != agent.ActRecord || dec.Delay != 0 ||
-		dec.Reason != "observe: would kill and delay 10.05ms: spawn: 201 calls in 1s, threshold 200 (peak 2 x 4, floor 200)" {
+		dec.Reason != "observe: would kill: spawn: 201 calls in 1s, threshold 200 (peak 2 x 4, floor 200)" {
 		t.Errorf("decision %+v", dec)
 	}
 	if s := d.Stats(); s.Decisions != [4]uint64{agent.ActRecord: 1} {

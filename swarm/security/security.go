@@ -21,7 +21,7 @@ const RulesAgent = "rules"
 const (
 	DefaultFoldWindow     = time.Second
 	DefaultDenyHold       = 10 * time.Second
-	DefaultDelayHold      = time.Second
+	DefaultDelayHold      = 100 * time.Millisecond
 	DefaultRulesKillAfter = 3
 	// DefaultSnapshotTicks: with the sentry ticking about every 100 ms,
 	// a detector is snapshotted about every 5 s.
@@ -35,7 +35,10 @@ type Config struct {
 	// FoldWindow is the record folding window.
 	FoldWindow time.Duration
 	// DenyHold and DelayHold are how long a deny or a delay lasts after
-	// the last decision that asked for it.
+	// the last decision that asked for it. The sense of self asks for a
+	// delay at every call while a task's frame holds enough anomalies,
+	// so DelayHold only bridges the drainer's lag: a delay ends soon
+	// after the anomalies leave the frame, as pH's does.
 	DenyHold, DelayHold time.Duration
 	// RulesKillAfter is how many refusals of one thread group within the
 	// quorum window make the rule engine vote for a kill (negative:
