@@ -10,13 +10,16 @@ import (
 	"gvisor.dev/gvisor/pkg/sentry/kernel"
 
 	"github.com/athenaos/athena/swarm/event"
+	"github.com/athenaos/athena/swarm/rate"
 	"github.com/athenaos/athena/swarm/ring"
+	"github.com/athenaos/athena/swarm/selfmodel"
 )
 
-// The call feed is the hot-path half of the swarm: every call of the
-// application is pushed, as a 24-byte event.Call, into a ring the swarm's
-// drainer consumes, and the task's pending action (a delay or a deny the
-// swarm decided) is read back and carried out.
+// The call feed is the hot-path half of the swarm: the calls of the
+// application the agents need are pushed, as 64-byte event.Calls, into a
+// ring the swarm's drainer consumes (see call for the prefilter that
+// keeps normal calls out), and the task's pending action (a delay or a
+// deny the swarm decided) is read back and carried out.
 //
 // A task is known by its goroutine ID (Task.GoroutineID: one atomic load,
 // unique for the sandbox's life) and found in a direct-mapped table of
@@ -51,7 +54,7 @@ const (
 	actKill
 )
 
-// taskSlot is one entry of the task table (32 bytes).
+// taskSlot is one entry of the task table (64 bytes, a cache line).
 type taskSlot struct {
 	// ident is goid(32) | tid(16) | pid(16), IDs in the root PID
 	// namespace (gVisor's TasksLimit keeps them below 1<<16).
@@ -61,7 +64,30 @@ type taskSlot struct {
 	action atomic.Uint64
 	// until is when the action lapses, in Unix nanoseconds.
 	until atomic.Int64
-	_     [8]byte
+	// owner is goid(32) | ownedBit | tid(16) of the task that owns the slot's
+	// prefilter state (0: none): claimed by compare-and-swap, released
+	// at the owner's exit or by the drainer's sweep once the owner is
+	// gone. A task that finds the slot owned by another goes unfiltered.
+	owner atomic.Uint64
+	// The prefilter's state, the owner's alone: the task's history, the
+	// calls still to pass after a novel window, the calls skipped since
+	// the last one passed.
+	ring    selfmodel.Ring
+	hot     uint8
+	_       [1]byte
+	skipped uint32
+}
+
+// seqModel is what the prefilter of a container's calls reads: a copy
+// of its sense-of-self model that nobody writes, published by the
+// drainer.
+type seqModel struct {
+	m *selfmodel.Model
+	k int
+	// hot is how many calls pass after a novel window, so that the
+	// detector sees the task's frame decay and can delay each of them
+	// (Frame+K; 0 in learn mode, where the detector decides nothing).
+	hot uint8
 }
 
 // callFeed is the gate's end of the call feed.
@@ -73,6 +99,14 @@ type callFeed struct {
 	kernel atomic.Pointer[kernel.Kernel]
 	// denySet marks the calls a deny fails.
 	denySet [512]bool
+	// models are the containers' published models, by slot (nil: no
+	// detector yet, every call passes; seqOff: the sense of self is
+	// off, only alwaysPass calls pass).
+	models [maxSlots]atomic.Pointer[seqModel]
+	seqOff atomic.Bool
+	// alwaysPass marks the calls that pass whatever their window: those
+	// the rate detector counts, and exits (the agents forget tasks).
+	alwaysPass [512]bool
 	// closed is set when an enforcing agent failed: every call in the
 	// deny set is then refused (the swarm fails closed).
 	closed atomic.Bool
@@ -98,12 +132,27 @@ func newCallFeed(calls *ring.Ring[event.Call]) *callFeed {
 	for _, n := range denied {
 		f.denySet[n] = true
 	}
+	for c := range rate.Class(rate.NumClasses) {
+		for _, n := range rate.Calls(c) {
+			f.alwaysPass[n] = true
+		}
+	}
+	f.alwaysPass[unix.SYS_EXIT] = true
+	f.alwaysPass[unix.SYS_EXIT_GROUP] = true
 	return f
 }
 
-// call pushes t's call and returns t's action word (0 when none). It is
-// on the hot path: two atomic loads and a ring push, no allocation, no
-// lock (the ident cache miss aside).
+// call passes t's call to the swarm if it needs it, and returns t's
+// action word (0 when none). It is on the hot path: a few atomic loads,
+// the window check against the published model (K-1 bit tests), and for
+// the calls that pass a ring push; no allocation, no lock (the ident
+// cache miss aside).
+//
+// The prefilter: a call whose window is normal under the model, outside
+// the calls that follow a novel window, is not pushed; the task's history
+// and a count of the calls skipped go with its next pushed call, so that
+// the detector decides as if it had seen every call
+// (selfmodel.Detector.Resync).
 func (f *callFeed) call(g *SyscallGate, t *kernel.Task, sysno uintptr, container uint32) uint64 {
 	goid := uint64(t.GoroutineID())
 	s := &f.slots[goid&taskMask]
@@ -111,9 +160,38 @@ func (f *callFeed) call(g *SyscallGate, t *kernel.Task, sysno uintptr, container
 	if uint32(id>>32) != uint32(goid) {
 		id = f.fill(t, s, goid)
 	}
-	c := event.Call{Task: goid, TID: int32(uint16(id >> 16)), PID: int32(uint16(id)), Sysno: uint16(min(sysno, 0xffff)), Container: uint16(container)}
-	if pos, ok := f.calls.Push(&c); ok && pos%wakeEvery == 0 {
-		g.wakeDrainer()
+	pass := sysno < uintptr(len(f.alwaysPass)) && f.alwaysPass[sysno]
+	var sm *seqModel
+	if container < maxSlots {
+		sm = f.models[container].Load()
+	}
+	owned := false
+	if sm == nil {
+		pass = pass || !f.seqOff.Load() // no detector yet: it needs every call
+	} else if owned = f.own(s, goid, id); !owned {
+		pass = true
+	} else {
+		cur := selfmodel.SysIndex(uint32(sysno))
+		switch {
+		case !sm.m.NormalAfter(&s.ring, cur):
+			s.hot, pass = sm.hot, true
+		case s.hot > 0:
+			s.hot--
+			pass = true
+		}
+		if pass {
+			f.push(g, s, goid, id, sysno, container, true)
+		} else {
+			s.skipped++
+		}
+		s.ring.Push(cur, sm.k)
+		pass = false
+	}
+	if pass {
+		f.push(g, s, goid, id, sysno, container, false)
+	}
+	if owned && (sysno == unix.SYS_EXIT || sysno == unix.SYS_EXIT_GROUP) {
+		s.owner.Store(0) // the task is leaving: the slot's state is free
 	}
 	a := s.action.Load()
 	if a == 0 || uint32(a>>32) != uint32(goid) {
@@ -124,6 +202,73 @@ func (f *callFeed) call(g *SyscallGate, t *kernel.Task, sysno uintptr, container
 	}
 	return a
 }
+
+// own reports whether goroutine goid owns slot s's prefilter state,
+// claiming it if nobody does (and then starting it afresh).
+func (f *callFeed) own(s *taskSlot, goid, id uint64) bool {
+	o := s.owner.Load()
+	if o != 0 && uint32(o>>32) == uint32(goid) {
+		return true
+	}
+	if o != 0 || !s.owner.CompareAndSwap(0, goid<<32|ownedBit|(id>>16)&0xffff) {
+		return false
+	}
+	s.ring, s.hot, s.skipped = selfmodel.Ring{}, 0, 0
+	return true
+}
+
+// push puts one call into the ring; with the prefilter's state (owned),
+// the task's history and skipped count go with it. A dropped call counts
+// as skipped, so the detector's history is resynced all the same.
+func (f *callFeed) push(g *SyscallGate, s *taskSlot, goid, id uint64, sysno uintptr, container uint32, owned bool) {
+	c := event.Call{Task: goid, TID: int32(uint16(id >> 16)), PID: int32(uint16(id)), Sysno: uint16(min(sysno, 0xffff)), Container: uint16(container)}
+	if owned {
+		c.Skipped, c.Hist, c.HistHead, c.HistN = s.skipped, s.ring.Calls, s.ring.Head, s.ring.N
+	}
+	pos, ok := f.calls.Push(&c)
+	switch {
+	case !ok && owned:
+		s.skipped++
+	case owned:
+		s.skipped = 0
+	}
+	if ok && pos%wakeEvery == 0 {
+		g.wakeDrainer()
+	}
+}
+
+// publish makes m (a copy nobody writes) the model the prefilter of
+// container slot checks windows against.
+func (f *callFeed) publish(slot uint32, m *selfmodel.Model, hot int) {
+	if slot < maxSlots {
+		f.models[slot].Store(&seqModel{m: m, k: m.K(), hot: uint8(min(hot, 255))})
+	}
+}
+
+// sweep releases the prefilter state of tasks that are gone without an
+// exit call (threads ended by another's exit_group, killed tasks). The
+// drainer's, every few seconds.
+func (f *callFeed) sweep() {
+	k := f.kernel.Load()
+	if k == nil {
+		return
+	}
+	root := k.TaskSet().Root
+	for i := range f.slots {
+		s := &f.slots[i]
+		o := s.owner.Load()
+		if o == 0 {
+			continue
+		}
+		if t := root.TaskWithID(kernel.ThreadID(uint16(o))); t == nil || uint32(t.GoroutineID()) != uint32(o>>32) {
+			s.owner.CompareAndSwap(o, 0)
+		}
+	}
+}
+
+// ownedBit marks an owner word as taken, whatever the goroutine ID and
+// TID in it.
+const ownedBit = 1 << 31
 
 // closedAction is the action word of a swarm that fails closed (deny the
 // deny set, for ever): no task's action word, whose kind is below 0xff.

@@ -12,6 +12,7 @@ import (
 	"github.com/athenaos/athena/swarm/event"
 	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/ring"
+	"github.com/athenaos/athena/swarm/selfmodel"
 )
 
 // feedGate is a test gate with a call feed. The zero kernel.Task has
@@ -150,4 +151,95 @@ func BenchmarkDrain(b *testing.B) {
 		done += rec.swarm.drain(now)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+}
+
+// learntModel is a model of a loop of getppid, read and write.
+func learntModel(t testing.TB) *selfmodel.Model {
+	m, err := selfmodel.NewModel(selfmodel.DefaultK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []uint16
+	for range 50 {
+		calls = append(calls, unix.SYS_GETPPID, unix.SYS_READ, unix.SYS_WRITE)
+	}
+	m.Train(calls)
+	return m
+}
+
+func TestPrefilterPassesOnlyWhatTheDetectorNeeds(t *testing.T) {
+	g, calls, task := feedGate(t, 1024)
+	g.feed.publish(0, learntModel(t), selfmodel.DefaultFrame+selfmodel.DefaultK)
+	var args arch.SyscallArguments
+	run := func(nums ...uintptr) {
+		for _, n := range nums {
+			g.check(task, n, &args, passthrough)
+		}
+	}
+	drain := func() []event.Call {
+		var out []event.Call
+		var c event.Call
+		for calls.Pop(&c) {
+			out = append(out, c)
+		}
+		return out
+	}
+	// The first windows are short: their pairs are known, so they are
+	// normal; 60 calls of the learnt loop pass nothing.
+	for range 20 {
+		run(unix.SYS_GETPPID, unix.SYS_READ, unix.SYS_WRITE)
+	}
+	if got := drain(); len(got) != 0 {
+		t.Fatalf("%d normal calls passed: %+v", len(got), got[0])
+	}
+	// A novel call passes, with the 60 skipped and the history.
+	run(unix.SYS_GETUID)
+	got := drain()
+	if len(got) != 1 || got[0].Sysno != unix.SYS_GETUID || got[0].Skipped != 60 || got[0].HistN != selfmodel.DefaultK-1 {
+		t.Fatalf("novel call: %+v", got)
+	}
+	// The calls after it pass, Frame+K of them, then skipping resumes.
+	for range 20 {
+		run(unix.SYS_GETPPID, unix.SYS_READ, unix.SYS_WRITE)
+	}
+	if got := drain(); len(got) < selfmodel.DefaultFrame || len(got) > 60 || got[len(got)-1].Skipped != 0 {
+		t.Fatalf("%d calls passed after the novel one", len(got))
+	}
+	// Calls the rate detector counts, and exits, always pass; an exit
+	// frees the slot's state.
+	run(unix.SYS_OPENAT, unix.SYS_EXIT)
+	if got := drain(); len(got) != 2 || got[0].Sysno != unix.SYS_OPENAT || got[1].Sysno != unix.SYS_EXIT {
+		t.Fatalf("always-pass calls: %+v", got)
+	}
+	if g.feed.slots[0].owner.Load() != 0 {
+		t.Fatal("the exited task still owns its slot's state")
+	}
+}
+
+// With the sense of self off, only the calls the rate detector counts
+// pass.
+func TestPrefilterWithTheSenseOfSelfOff(t *testing.T) {
+	g, calls, task := feedGate(t, 1024)
+	g.feed.seqOff.Store(true)
+	var args arch.SyscallArguments
+	for _, n := range []uintptr{unix.SYS_GETPPID, unix.SYS_CLONE, unix.SYS_READ} {
+		g.check(task, n, &args, passthrough)
+	}
+	var c event.Call
+	if !calls.Pop(&c) || c.Sysno != unix.SYS_CLONE || calls.Pop(&c) {
+		t.Fatalf("passed %+v", c)
+	}
+}
+
+// BenchmarkFeedPrefiltered is the hot path with the swarm on and a learnt
+// model: the gate, the window check, and (for normal calls) no push.
+func BenchmarkFeedPrefiltered(b *testing.B) {
+	g, _, task := feedGate(b, CallRingSize)
+	g.feed.publish(0, learntModel(b), selfmodel.DefaultFrame+selfmodel.DefaultK)
+	var args arch.SyscallArguments
+	loop := []uintptr{unix.SYS_GETPPID, unix.SYS_READ, unix.SYS_WRITE}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		g.check(task, loop[i%3], &args, passthrough)
+	}
 }

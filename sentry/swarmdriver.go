@@ -68,6 +68,10 @@ type swarmDriver struct {
 	drained  uint64
 	recorded uint64
 	hasSlot  [maxSlots]bool
+	// published is, per container slot, 1 + the pairs and syscalls of
+	// the model last given to the prefilter (0: none).
+	published [maxSlots]uint64
+	lastSweep time.Time
 	lastTick time.Time
 	// saved is what the model file holds: the model's windows and pairs
 	// when last written.
@@ -107,7 +111,32 @@ func newSwarmDriver(id string, rec *Recorder, feed *callFeed, cfg SwarmConfig) (
 	if cfg.Model != nil {
 		d.savedWindows, d.savedPairs = cfg.Model.Windows(), cfg.Model.Pairs()
 	}
+	feed.seqOff.Store(cfg.SelfModelOff)
+	d.publishModels()
 	return d, nil
+}
+
+// publishModels gives the gate's prefilter a copy of every container's
+// model that changed since it was last published (new pairs: learning,
+// tolerize). A detector keyed by thread group gets none: the prefilter's
+// history is per thread, so all its calls pass.
+func (d *swarmDriver) publishModels() {
+	for _, m := range d.sec.Models() {
+		if m.Container >= maxSlots || d.sec.PerProcess(m.Container) {
+			continue
+		}
+		key := uint64(m.Model.Pairs())<<32 | uint64(m.Model.Syscalls())
+		if d.published[m.Container] == key+1 {
+			continue
+		}
+		hot := 0
+		if m.Mode != selfmodel.ModeLearn {
+			cfg := d.cfg.SelfModel
+			hot = cfg.Frame + cfg.K
+		}
+		d.feed.publish(m.Container, m.Model.Clone(), hot)
+		d.published[m.Container] = key + 1
+	}
 }
 
 // drain feeds the calls waiting in the ring to the swarm and returns how
@@ -131,6 +160,10 @@ func (d *swarmDriver) drain(now time.Time) int {
 		}
 		// Only these fields are ever set: rewriting them, not the
 		// whole 512-byte event, is a good part of the cost per call.
+		if c.Skipped > 0 || c.HistN > 0 {
+			r := selfmodel.Ring{Calls: c.Hist, Head: c.HistHead, N: c.HistN}
+			d.sec.Resync(uint32(c.Container), c.TID, c.PID, &r, uint64(c.Skipped))
+		}
 		d.ev.Kind, d.ev.Time, d.ev.Container, d.ev.PID, d.ev.TID, d.ev.Sysno = event.KindSyscall, ns, uint32(c.Container), c.PID, c.TID, uint32(c.Sysno)
 		d.out = d.sec.Call(&d.ev, d.out[:0])
 		for j := range d.out {
@@ -153,7 +186,9 @@ func (d *swarmDriver) addContainer(slot uint32) {
 	cfg.Mode, _ = resolveSelfModel(table.Policy().Swarm.SelfModel.Mode, table.Policy().Mode, nil, cfg.StableAfter)
 	if err := d.sec.AddContainer(slot, cfg, nil, "a pod container's detector starts empty: learning"); err != nil {
 		log.Warningf("athena: swarm: container slot %d gets no sense-of-self detector: %v", slot, err)
+		return
 	}
+	d.publishModels()
 }
 
 // vote hands a refusal of the gate (an enforced errno or kill) to the
@@ -295,6 +330,11 @@ func (d *swarmDriver) tick(now time.Time, force bool) {
 		d.closed = true
 		d.feed.closed.Store(true)
 		log.Warningf("athena: swarm: an enforcing agent failed; failing closed (the deny set of calls is refused)")
+	}
+	d.publishModels()
+	if now.Sub(d.lastSweep) >= modelSaveInterval {
+		d.lastSweep = now
+		d.feed.sweep()
 	}
 	if force || now.Sub(d.lastSave) >= modelSaveInterval {
 		d.saveModel(now)

@@ -136,8 +136,10 @@ func (e *Event) CommString() string {
 }
 
 // Call is one system call in the swarm's call feed: the compact item the
-// gate pushes for every call of the application (24 bytes, where an Event
-// takes 512), which the sequence and rate agents consume.
+// gate pushes for the calls of the application the agents need (64 bytes,
+// where an Event takes 512): the sequence agent's prefilter in the gate
+// passes novel windows, the calls after them and lifecycle calls, and
+// says what it skipped.
 type Call struct {
 	// Task is the task's goroutine ID in the sentry: unique for the
 	// sandbox's lifetime, never reused (TIDs are).
@@ -147,4 +149,12 @@ type Call struct {
 	TID, PID  int32
 	Sysno     uint16
 	Container uint16
+	// Skipped counts the task's calls before this one that were not
+	// pushed (their windows were normal); Hist is the task's history
+	// before this call, HistHead and HistN its ring position and length
+	// (selfmodel.Ring's layout).
+	Skipped  uint32
+	Hist     [16]uint16
+	HistHead uint8
+	HistN    uint8
 }

@@ -261,6 +261,28 @@ func (s *Swarm) Call(ev *event.Event, out []Outcome) []Outcome {
 	return out
 }
 
+// Resync passes a gap in a task's calls to its container's detector (see
+// selfmodel.Detector.Resync).
+func (s *Swarm) Resync(container uint32, tid, pid int32, r *selfmodel.Ring, skipped uint64) {
+	for _, d := range s.detectors {
+		if d.slot == container {
+			d.Resync(container, tid, pid, r, skipped)
+			return
+		}
+	}
+}
+
+// PerProcess reports whether container slot's detector keys tasks by
+// thread group (then the sentry's per-thread prefilter is off for it).
+func (s *Swarm) PerProcess(slot uint32) bool {
+	for _, d := range s.detectors {
+		if d.slot == slot {
+			return d.Config().PerProcess
+		}
+	}
+	return false
+}
+
 // Vote takes the rule engine's refusal of a call of thread pid (tid) at
 // time now: kill says the rule kills. It appends the outcome.
 func (s *Swarm) Vote(now time.Time, container uint32, pid, tid int32, kill bool, reason string, evidence []string, out []Outcome) []Outcome {
