@@ -72,7 +72,7 @@ type swarmDriver struct {
 	// the model last given to the prefilter (0: none).
 	published [maxSlots]uint64
 	lastSweep time.Time
-	lastTick time.Time
+	lastTick  time.Time
 	// saved is what the model file holds: the model's windows and pairs
 	// when last written.
 	savedWindows uint64
