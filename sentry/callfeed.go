@@ -54,7 +54,7 @@ const (
 	actKill
 )
 
-// taskSlot is one entry of the task table (64 bytes, a cache line).
+// taskSlot is one entry of the task table (72 bytes).
 type taskSlot struct {
 	// ident is goid(32) | tid(16) | pid(16), IDs in the root PID
 	// namespace (gVisor's TasksLimit keeps them below 1<<16).

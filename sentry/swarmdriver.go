@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/log"
@@ -408,7 +409,7 @@ func (d *swarmDriver) status() *SwarmStatus {
 	st.Actions["calls_denied"] = d.feed.Denied.Load()
 	tasks, perTask, total := d.sec.Memory()
 	st.Tasks, st.TaskBytes = tasks, perTask
-	st.StateBytes = total + uint64(taskSlots*32) + uint64(rs.Capacity*32)
+	st.StateBytes = total + uint64(unsafe.Sizeof(taskSlot{}))*taskSlots + uint64(unsafe.Sizeof(event.Call{}))*uint64(rs.Capacity)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st.HeapBytes = ms.HeapAlloc
