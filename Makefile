@@ -21,7 +21,7 @@ GO        ?= go
 GOFLAGS_BUILD := -trimpath -ldflags "-X main.athenaVersion=$(VERSION)"
 TEST_TIMEOUT ?= 45m
 
-.PHONY: all build install install-baseline uninstall images test unit integration conformance check clean go-check deps dockerd
+.PHONY: all build install install-baseline uninstall images test unit integration conformance check clean go-check deps dockerd images-eval eval
 
 all: build
 
@@ -79,6 +79,27 @@ test: unit integration conformance-quick
 # docs/compat.md from all their results. About 15 minutes.
 conformance: conformance-syscalls conformance-gostd conformance-oci
 	$(GO) run ./tests/conformance/cmd/compatreport
+
+# The security evaluation (bench/eval/cmd/eval): benign workloads (a
+# python web app, redis under redis-benchmark, a make/gcc build) and
+# attacks from inside the web app, in containers of athena-test/eval,
+# each learnt and then enforced, plus the conformance suite under its own
+# learned profile. Writes bench/results/eval-*.json and docs/eval.md
+# (about 6 minutes). Driver flags go in EVAL_FLAGS, e.g.
+#   make eval EVAL_FLAGS='-families web -attacks shell,forkbomb'
+#   make eval EVAL_FLAGS='-families web,redis,build,conformance,gostd'  (+ Go's std tests, ~12 min more)
+#   make eval EVAL_FLAGS='-learn-runs 5 -stable-after 10000'   (a sense of self stable sooner)
+EVAL_FLAGS ?=
+
+# debootstrap builds the image; only when bench/images-eval.sh changed.
+images-eval: dockerd
+	scripts/deps.sh debootstrap
+	bench/images-eval.sh
+
+# redis-tools: redis-benchmark and redis-cli run on the host.
+eval: install images-eval conformance-bin
+	scripts/deps.sh redis-tools
+	$(GO) run ./bench/eval/cmd/eval -command 'make eval' $(EVAL_FLAGS)
 
 include tests/conformance/conformance.mk
 include tests/gosuite/gosuite.mk

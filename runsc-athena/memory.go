@@ -506,6 +506,14 @@ func remember(id string, lc linkConfig, timeout time.Duration, warn func(string,
 	if st.starts == 0 && len(data) == 0 {
 		return nil // the sandbox never ran
 	}
+	if run != nil && st.learning == 0 && st.refused+st.harmed > 0 {
+		// An enforcing run's model learns while it is not stable; a run
+		// whose calls were refused or whose tasks were denied or killed
+		// may have been attacked, and what it learnt must not become
+		// normal for the next run.
+		warn("%d calls were refused and %d swarm decisions denied or killed in this run; its model is not merged (learn mode runs always are)", st.refused, st.harmed)
+		run = nil
+	}
 	var learnedPolicy *policy.Policy
 	if st.learning > 0 {
 		if st.lost > 0 || st.cut > 0 {
@@ -639,8 +647,12 @@ type recordLearning struct {
 	starts    int // sandbox start lines
 	decisions int // decision lines
 	learning  int // decisions in learn mode
-	lost      int // records lost or dropped on the way
-	cut       int // lines that are not JSON (cut by a full disk)
+	// refused counts calls an enforcing policy refused; harmed swarm
+	// decisions that denied or killed: a run with either may have been
+	// attacked, and its model is not merged.
+	refused, harmed int
+	lost            int // records lost or dropped on the way
+	cut             int // lines that are not JSON (cut by a full disk)
 }
 
 // learnFromRecord feeds the decisions of the record at path, from byte
@@ -679,6 +691,12 @@ func learnFromRecord(prof *syscalls.Profile, path string, offset int64) (recordL
 			st.lost += head.Records
 			continue
 		case "decision":
+		case "swarm":
+			var sw struct{ Action string }
+			if json.Unmarshal(line, &sw) == nil && (sw.Action == "deny" || sw.Action == "kill") {
+				st.harmed++
+			}
+			continue
 		default:
 			continue
 		}
@@ -690,6 +708,9 @@ func learnFromRecord(prof *syscalls.Profile, path string, offset int64) (recordL
 		st.decisions++
 		if d.Mode == "learn" {
 			st.learning++
+		}
+		if d.Mode == "enforce" && d.Action != "allow" {
+			st.refused++
 		}
 		prof.ObserveDecision(&d)
 	}

@@ -199,6 +199,11 @@ func (d *swarmDriver) vote(e *event.Event, table *syscalls.Table, container stri
 	if v.Action() == syscalls.Allow || table.Policy().Mode != policy.ModeEnforce {
 		return
 	}
+	if v.Action() == syscalls.Errno && v.Errno() == uint16(unix.ENOSYS) {
+		// "Not implemented" is compatibility (clone3, so that libc
+		// falls back to clone), not a sign of an attack.
+		return
+	}
 	dec := table.NewDecision(e, container)
 	reason := fmt.Sprintf("rule %q (line %d) refused %s", dec.Rule, dec.RuleLine, dec.Syscall)
 	var evidence []string
@@ -238,6 +243,11 @@ func (d *swarmDriver) apply(o *security.Outcome, goid uint64, lines []byte, coun
 	}
 	if dec.Action.Harms() || o.Carried {
 		rec.Quorum = d.sec.QuorumRule()
+	}
+	if dec.Agent == security.RulesAgent && !o.Carried && dec.Action == agent.ActDeny {
+		// The gate refused the call itself: that is the deny carried
+		// out, whatever the quorum made of the vote.
+		rec.Action, rec.Pending = "deny", false
 	}
 	for _, v := range o.Votes {
 		rec.Votes = append(rec.Votes, record.Vote{Time: v.Time.UTC(), Agent: v.Agent, Action: v.Action.String(), Score: v.Score, Reason: v.Reason, Evidence: d.named(v.Evidence)})

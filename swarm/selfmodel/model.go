@@ -208,9 +208,14 @@ func (m *Model) Merge(other *Model) (int, error) {
 		}
 	}
 	m.pairs += gained
+	before := m.windows
 	m.windows += other.windows
 	if gained > 0 || newRow {
-		m.lastChange = m.windows
+		// The merged windows are other's, in order: the last change
+		// they bring is where other itself last changed, not the end of
+		// its windows (a long run that learnt one pair early on must
+		// not reset the stability count to its end).
+		m.lastChange = max(m.lastChange, before+min(other.lastChange, other.windows))
 	}
 	return gained, nil
 }
