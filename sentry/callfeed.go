@@ -76,6 +76,16 @@ type taskSlot struct {
 	hot     uint8
 	_       [1]byte
 	skipped uint32
+	// win is the task's last K calls packed 9 bits each (K <= 7), and
+	// memo the last few full windows found normal (with memoValid set),
+	// under the model of generation gen: a loop's windows are then
+	// recognised in the slot's own cache lines, without reading the
+	// model (whose rows the sentry's own work between two calls of the
+	// app evicts from the cache).
+	win      uint64
+	memo     [memoSize]uint64
+	gen      uint32
+	memoNext uint8
 }
 
 // seqModel is what the prefilter of a container's calls reads: a copy
@@ -88,7 +98,19 @@ type seqModel struct {
 	// detector sees the task's frame decay and can delay each of them
 	// (Frame+K; 0 in learn mode, where the detector decides nothing).
 	hot uint8
+	// gen numbers the publications: a slot's memo is of one of them.
+	gen uint32
+	// pack is the mask of a packed window, 0 when K is too large to pack
+	// (K > 7: 9 bits a call in 63).
+	pack uint64
 }
+
+// memoSize is how many normal windows a task remembers: a loop of up to
+// this many distinct windows is checked without reading the model.
+const memoSize = 4
+
+// memoValid marks a memo entry as used (a packed window is below 1<<63).
+const memoValid = 1 << 63
 
 // callFeed is the gate's end of the call feed.
 type callFeed struct {
@@ -173,7 +195,7 @@ func (f *callFeed) call(g *SyscallGate, t *kernel.Task, sysno uintptr, container
 	} else {
 		cur := selfmodel.SysIndex(uint32(sysno))
 		switch {
-		case !sm.m.NormalAfter(&s.ring, cur):
+		case !f.normal(s, sm, cur):
 			s.hot, pass = sm.hot, true
 		case s.hot > 0:
 			s.hot--
@@ -213,7 +235,7 @@ func (f *callFeed) own(s *taskSlot, goid, id uint64) bool {
 	if o != 0 || !s.owner.CompareAndSwap(0, goid<<32|ownedBit|(id>>16)&0xffff) {
 		return false
 	}
-	s.ring, s.hot, s.skipped = selfmodel.Ring{}, 0, 0
+	s.ring, s.hot, s.skipped, s.win, s.memo = selfmodel.Ring{}, 0, 0, 0, [memoSize]uint64{}
 	return true
 }
 
@@ -240,9 +262,49 @@ func (f *callFeed) push(g *SyscallGate, s *taskSlot, goid, id uint64, sysno uint
 // publish makes m (a copy nobody writes) the model the prefilter of
 // container slot checks windows against.
 func (f *callFeed) publish(slot uint32, m *selfmodel.Model, hot int) {
-	if slot < maxSlots {
-		f.models[slot].Store(&seqModel{m: m, k: m.K(), hot: uint8(min(hot, 255))})
+	if slot >= maxSlots {
+		return
 	}
+	sm := &seqModel{m: m, k: m.K(), hot: uint8(min(hot, 255))}
+	if old := f.models[slot].Load(); old != nil {
+		sm.gen = old.gen + 1
+	}
+	if sm.k <= 7 {
+		sm.pack = 1<<(9*sm.k) - 1
+	}
+	f.models[slot].Store(sm)
+}
+
+// normal reports whether the window of s's history and cur is normal
+// under sm: from the slot's memo when it holds the window, else from the
+// model (and then memoised). Only full windows are memoised: a short
+// one at a task's start can pack like a full one.
+func (f *callFeed) normal(s *taskSlot, sm *seqModel, cur uint16) bool {
+	if sm.pack == 0 {
+		return sm.m.NormalAfter(&s.ring, cur)
+	}
+	if s.gen != sm.gen {
+		s.gen, s.memo = sm.gen, [memoSize]uint64{}
+	}
+	w := (s.win<<9 | uint64(cur)) & sm.pack
+	s.win = w
+	full := int(s.ring.N) == sm.k-1
+	if full {
+		key := w | memoValid
+		for _, m := range s.memo {
+			if m == key {
+				return true
+			}
+		}
+	}
+	if !sm.m.NormalAfter(&s.ring, cur) {
+		return false
+	}
+	if full {
+		s.memo[s.memoNext%memoSize] = w | memoValid
+		s.memoNext++
+	}
+	return true
 }
 
 // sweep releases the prefilter state of tasks that are gone without an

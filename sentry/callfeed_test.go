@@ -243,3 +243,43 @@ func BenchmarkFeedPrefiltered(b *testing.B) {
 		g.check(task, loop[i%3], &args, passthrough)
 	}
 }
+
+// The memo answers for a loop's windows without the model, never for a
+// window the model does not hold, and is dropped when a new model is
+// published.
+func TestPrefilterMemo(t *testing.T) {
+	g, calls, task := feedGate(t, 1024)
+	g.feed.publish(0, learntModel(t), selfmodel.DefaultFrame+selfmodel.DefaultK)
+	var args arch.SyscallArguments
+	for range 10 {
+		for _, n := range []uintptr{unix.SYS_GETPPID, unix.SYS_READ, unix.SYS_WRITE} {
+			g.check(task, n, &args, passthrough)
+		}
+	}
+	s := &g.feed.slots[0]
+	used := 0
+	for _, m := range s.memo {
+		if m != 0 {
+			used++
+		}
+	}
+	if used != 3 {
+		t.Fatalf("memo holds %d windows, want the loop's 3", used)
+	}
+	// A read after a read never happened in the loop: novel, memo or not.
+	g.check(task, unix.SYS_READ, &args, passthrough)
+	g.check(task, unix.SYS_READ, &args, passthrough)
+	var c event.Call
+	n := 0
+	for calls.Pop(&c) {
+		n++
+	}
+	if n == 0 {
+		t.Fatal("a novel window passed as normal")
+	}
+	g.feed.publish(0, learntModel(t), 0)
+	g.check(task, unix.SYS_GETPPID, &args, passthrough)
+	if s.gen != 1 || s.memo[1] != 0 {
+		t.Fatalf("memo of generation %d kept after a new model: %x", s.gen, s.memo)
+	}
+}
