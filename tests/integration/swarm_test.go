@@ -181,15 +181,19 @@ func TestSwarmTolerize(t *testing.T) {
 		return n
 	}
 	eventually(t, 30*time.Second, "the sense of self's decisions about the shell", func() bool { return aboutInit(time.Time{}) > 0 })
+	// Let a few rounds of the new behaviour happen, so that every new
+	// window of it has been seen (and kept for tolerize).
+	time.Sleep(3 * time.Second)
 	bin := athenaBinary(t)
 	r := runCmd(t, "", bin, "--athena-events-dir="+dir, "swarm", "tolerize", id, "1")
 	if r.code != 0 || !strings.Contains(r.stdout, "windows added") || strings.Contains(r.stdout, ": 0 windows") {
 		t.Fatalf("swarm tolerize: %v", r)
 	}
 	t.Log(strings.TrimSpace(r.stdout))
-	// Records are folded over a second; give the last ones time to land.
-	tolerized := time.Now().Add(1500 * time.Millisecond)
-	time.Sleep(5 * time.Second)
+	// Records lag the calls and are folded over a second: count from a
+	// little after the tolerize.
+	tolerized := time.Now().Add(2 * time.Second)
+	time.Sleep(7 * time.Second)
 	if n := aboutInit(tolerized); n > 0 {
 		t.Errorf("%d sense-of-self decisions about the tolerized shell", n)
 	}
@@ -198,7 +202,7 @@ func TestSwarmTolerize(t *testing.T) {
 			t.Errorf("tolerize %v succeeded: %v", bad, r)
 		}
 	}
-	eventually(t, 60*time.Second, "the loop to finish", func() bool {
+	eventually(t, 90*time.Second, "the loop to finish", func() bool {
 		return strings.Contains(docker(t, "logs", name).stdout, "done")
 	})
 }
