@@ -209,7 +209,8 @@ echo connect-allowed=$(/probe connect 127.0.0.1 7000)
 echo connect-other=$(/probe connect 127.0.0.1 7001)
 echo sendto-9999=$(/probe sendto 127.0.0.1 9999)
 echo sendto-9998=$(/probe sendto 127.0.0.1 9998)
-mkdir -p /run && /probe listen-unix /run/secret.sock >/dev/null &
+mkdir -p /run
+/probe listen-unix /run/secret.sock >/dev/null &
 /probe listen-unix /run/other.sock >/dev/null &
 sleep 1
 echo unix-plain=$(/probe connect-unix /run/secret.sock)
