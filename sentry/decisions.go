@@ -455,21 +455,24 @@ func (r *Recorder) tolerize(msg policyMessage) {
 	case !ok:
 		status, detail = "refused", fmt.Sprintf("no container %q in this sandbox", msg.container)
 	default:
-		done := make(chan int, 1)
-		known := make(chan bool, 1)
+		type result struct {
+			windows int
+			known   bool
+		}
+		done := make(chan result, 1)
 		select {
 		case r.swarm.cmds <- func() {
 			n, has := r.swarm.sec.Tolerize(slot, msg.pid)
 			if has {
 				r.swarm.feed.clearGroup(msg.pid)
 			}
-			known <- has
-			done <- n
+			done <- result{n, has}
 		}:
 			r.gate.wakeDrainer()
 			select {
-			case windows = <-done:
-				if !<-known {
+			case res := <-done:
+				windows = res.windows
+				if !res.known {
 					status, detail = "refused", "the container has no sense-of-self detector"
 				}
 			case <-time.After(tolerizeTimeout):

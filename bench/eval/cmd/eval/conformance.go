@@ -170,15 +170,9 @@ func (c *confRun) enforce(ctx context.Context) (*Conformance, error) {
 	if conf.ProfileInfo, err = profileInfo(conf.Profile); err != nil {
 		return nil, err
 	}
-	learnt := &recordFile{found: true}
-	for _, id := range c.learned {
-		rf, err := readRecord(c.h.recordPath(confFamily, id))
-		if err != nil {
-			return nil, err
-		}
-		learnt.entries = append(learnt.entries, rf.entries...)
+	if conf.LearnEvents, err = c.h.learnEvents(confFamily, c.learned); err != nil {
+		return nil, err
 	}
-	conf.LearnEvents = learnt.summarize(nil)
 
 	// The enforce pass's records, by program: a container's program is
 	// the command name most of its decisions carry.

@@ -199,3 +199,17 @@ func profileInfo(path string) (ProfileInfo, error) {
 	}
 	return info, nil
 }
+
+// learnEvents summarizes the records of a family's learn passes (the
+// containers ids), read together.
+func (h *harness) learnEvents(family string, ids []string) (Events, error) {
+	learnt := &recordFile{found: true}
+	for _, id := range ids {
+		rf, err := readRecord(h.recordPath(family, id))
+		if err != nil {
+			return Events{}, err
+		}
+		learnt.entries = append(learnt.entries, rf.entries...)
+	}
+	return learnt.summarize(nil), nil
+}

@@ -164,15 +164,9 @@ func (g *gostdRun) enforce(ctx context.Context) (*GoStd, error) {
 	if gs.ProfileInfo, err = profileInfo(gs.Profile); err != nil {
 		return nil, err
 	}
-	learnt := &recordFile{found: true}
-	for _, id := range g.learned {
-		rf, err := readRecord(g.h.recordPath(gostdFamily, id))
-		if err != nil {
-			return nil, err
-		}
-		learnt.entries = append(learnt.entries, rf.entries...)
+	if gs.LearnEvents, err = g.h.learnEvents(gostdFamily, g.learned); err != nil {
+		return nil, err
 	}
-	gs.LearnEvents = learnt.summarize(nil)
 
 	// The enforce pass's records, by package: the test binary's command
 	// name is the package's binary name, cut to 15 bytes.
