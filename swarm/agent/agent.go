@@ -80,6 +80,14 @@ type Decision struct {
 	// Evidence is agent-specific detail for explanations (for the sense
 	// of self: the novel windows and their context).
 	Evidence []string
+	// Remote is what a network decision is about (the network agent's):
+	// the remote end to block, Port 0 meaning every port and Family 0
+	// every remote. Zero for other agents.
+	Remote event.NetAddr
+	// Limit marks a decision that enforces a limit the operator set (a
+	// memory budget), not an anomaly: it is carried out without a quorum,
+	// as the rule engine's own refusals are.
+	Limit bool
 }
 
 // Mode is what an agent does with what it sees; the agents that learn

@@ -18,9 +18,10 @@ const (
 	KindFault
 	KindPacket
 	KindLifecycle
+	KindMemory
 )
 
-var kindNames = [...]string{"none", "syscall", "fault", "packet", "lifecycle"}
+var kindNames = [...]string{"none", "syscall", "fault", "packet", "lifecycle", "memory"}
 
 // String returns the kind's name.
 func (k Kind) String() string {
@@ -36,8 +37,27 @@ func (k Kind) String() string {
 //     verdict; Ret the result when known (after the call). Calls that went
 //     through a path, exec or net check also carry what the check saw
 //     (Ops, Paths, Net).
-//   - KindFault: Args[0] the faulting address, Args[1] the access type bits.
-//   - KindPacket, KindLifecycle: defined by their producers.
+//   - KindFault (the athena platform, one per fault the sentry handles):
+//     Sysno the signal (SIGSEGV or SIGBUS); Args[0] the faulting address;
+//     Args[1] the access (Access* bits); Args[2] the instruction pointer;
+//     Args[3] the memory the address lies in (Mem*; MemUnknown unless the
+//     fault executes, since only exec faults are classified).
+//   - KindMemory (the gate's mapping calls and the driver's usage
+//     samples): Args[0] the operation (Mem* ops below). MemOpWX: Sysno
+//     mmap, mprotect or pkey_mprotect asking for write and execute at
+//     once, Args[1] address, Args[2] length, Args[3] prot, Args[4] the
+//     mmap flags (0 for mprotect). MemOpGroupUsage: PID's resident set,
+//     Args[1] bytes. MemOpContainerUsage (after its groups' samples of
+//     the same tick): Args[1] the container's resident bytes in total.
+//   - KindPacket (the netstack filter, one per flow event): Sysno the IP
+//     protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6); Net the remote
+//     end (Family AF_INET or AF_INET6, Port, Protocol SOCK_STREAM for TCP,
+//     SOCK_DGRAM for UDP, SOCK_RAW otherwise); Args[0] the local port;
+//     Args[1] the flow operation (Flow* below); Args[2], Args[3] packets
+//     and bytes sent by the container; Args[4], Args[5] packets and bytes
+//     received; Ret the flow's age in nanoseconds; Ops the TCP flags seen
+//     (TCP* bits); FlagInbound set when the remote opened the flow.
+//   - KindLifecycle: defined by its producer.
 //
 // It is pointer-free and fixed-size (512 bytes): it is copied into and out
 // of rings, and only recorded calls are copied at all.
@@ -96,6 +116,58 @@ const (
 	// FlagTarget: Path[1] is where the symlink named by Path[0] leads
 	// (exec), not a second path argument.
 	FlagTarget
+	// FlagInbound (KindPacket): the flow was opened from outside the
+	// container (a client of a server in it).
+	FlagInbound
+)
+
+// Access bits of a KindFault event (Args[1]).
+const (
+	AccessRead  = 1
+	AccessWrite = 2
+	AccessExec  = 4
+)
+
+// Memory classes of a KindFault event (Args[3]).
+const (
+	MemUnknown = iota // not classified
+	MemAnon           // private anonymous memory (heap, stack, anonymous mmap)
+	MemFile           // a file mapping
+	MemOther          // shared anonymous memory, device or special mappings
+	MemUnmapped       // no mapping at the address
+)
+
+// Operations of a KindMemory event (Args[0]).
+const (
+	MemOpWX             = 1
+	MemOpGroupUsage     = 2
+	MemOpContainerUsage = 3
+)
+
+// Flow operations of a KindPacket event (Args[1]).
+const (
+	// FlowNew: the first packet of a flow passed the filter.
+	FlowNew = 1
+	// FlowEnd: the flow ended (FIN or RST both ways, or idle past the
+	// flow table's timeout); the counters are its totals.
+	FlowEnd = 2
+	// FlowRefused: the egress policy refused the flow's first packet.
+	FlowRefused = 3
+	// FlowBlocked: a swarm block (a carried network decision) dropped it.
+	FlowBlocked = 4
+	// FlowUpdate: the counters of a long-lived flow, periodically.
+	FlowUpdate = 5
+)
+
+// TCP flags seen on a flow (KindPacket Ops).
+const (
+	TCPSynOut    = 1 << iota // the container sent a SYN
+	TCPSynAckIn              // the remote answered with SYN-ACK
+	TCPRstIn                 // the remote reset the flow
+	TCPFin                   // either side sent FIN
+	TCPSynIn                 // the remote sent a SYN (inbound flows)
+	TCPSynAckOut             // the container answered a SYN
+	TCPRstOut                // the container reset the flow
 )
 
 // NetAddr is a socket address in an Event. Family is AF_INET, AF_INET6 or

@@ -19,6 +19,12 @@ func Marshal(p *Policy) ([]byte, error) {
 	if sw := marshalSwarm(&p.Swarm); sw != nil {
 		add(root, "swarm", sw)
 	}
+	if nw := marshalNetwork(&p.Network); nw != nil {
+		add(root, "network", nw)
+	}
+	if m := marshalMemory(&p.Memory); m != nil {
+		add(root, "memory", m)
+	}
 	if len(p.Rules) > 0 {
 		rules := &yaml.Node{Kind: yaml.SequenceNode}
 		for i := range p.Rules {

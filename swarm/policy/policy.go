@@ -263,12 +263,17 @@ type Policy struct {
 	// Swarm configures the container's swarm agents; the zero value
 	// leaves every agent at its defaults.
 	Swarm Swarm
-	Lines PolicyPos // positions only; ignored by Equal
+	// Network is the packet-level policy (egress rules) and the network
+	// agent's settings; Memory the memory agent's (budget, W^X). Their
+	// zero values keep the defaults.
+	Network Network
+	Memory  Memory
+	Lines   PolicyPos // positions only; ignored by Equal
 }
 
 // PolicyPos holds source lines of top-level keys.
 type PolicyPos struct {
-	Mode, Default, Swarm int
+	Mode, Default, Swarm, Network, Memory int
 }
 
 // Equal reports whether p and q say the same thing: equal up to source
@@ -280,7 +285,8 @@ func (p *Policy) Equal(q *Policy) bool {
 // stripped returns a deep copy of p without positions; nil and empty slices
 // are made equal.
 func (p *Policy) stripped() *Policy {
-	c := &Policy{Version: p.Version, Mode: p.Mode, Default: p.Default, Swarm: p.Swarm.clone()}
+	c := &Policy{Version: p.Version, Mode: p.Mode, Default: p.Default, Swarm: p.Swarm.clone(),
+		Network: p.Network.clone(), Memory: p.Memory.clone()}
 	for _, r := range p.Rules {
 		s := Rule{Name: r.Name, Action: r.Action, Class: r.Class,
 			Syscalls: nonNil(r.Syscalls), Paths: nonNil(r.Paths), Ops: nonNil(r.Ops), Exec: nonNil(r.Exec)}

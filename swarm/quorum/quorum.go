@@ -22,10 +22,20 @@ type Config struct {
 	Window time.Duration
 }
 
-// DefaultConfig asks 2 of the rule engine, the sense-of-self model and
-// the rate detector to agree within 10 seconds.
+// DefaultConfig asks 2 of the detectors to agree within 10 seconds: the
+// rule engine, the sense-of-self model, the rate detector, the memory
+// agent, and the network agent's three detectors (egress policy, port
+// scans, connection bursts). Votes count per thread group (PID), and the
+// network agent votes about the container as a whole (PID 0), so a
+// network block needs two of its own detectors, or one of them and
+// another agent voting about PID 0.
 func DefaultConfig() Config {
-	return Config{Need: 2, Voters: []string{"rules", "selfmodel", "rate"}, Window: 10 * time.Second}
+	return Config{Need: 2, Voters: DefaultVoters(), Window: 10 * time.Second}
+}
+
+// DefaultVoters returns the agents whose votes count by default.
+func DefaultVoters() []string {
+	return []string{"rules", "selfmodel", "rate", "memory", "egress", "scan", "burst"}
 }
 
 // maxTasks bounds the tasks with live votes; past it the oldest votes go
@@ -94,6 +104,10 @@ func (q *Quorum) Decide(now time.Time, d agent.Decision) Outcome {
 	}
 	out.Votes = slices.Clone(live)
 	if !d.Action.Harms() {
+		return out
+	}
+	if d.Limit {
+		out.Carried = true // an operator's limit, not an anomaly
 		return out
 	}
 	if !q.counts(d.Agent) {
