@@ -16,7 +16,7 @@ GO          ?= go
 BENCH_CC    ?= gcc
 BENCH_CFLAGS ?= -O2 -static -Wall -Wextra
 BENCH_FLAGS ?=
-BENCH_PROGS := syscall pagefault forkexec nop
+BENCH_PROGS := syscall pagefault forkexec nop tcprr
 BENCH_BINS  := $(addprefix bench/bin/,$(BENCH_PROGS))
 
 .PHONY: bench bench-quick bench-bin bench-deps images-debian

@@ -107,7 +107,12 @@ func startSwarm(args []string) {
 	if err != nil {
 		fail(err)
 	}
+	mem, err := ring.New[event.Mem](sentry.MemRingSize)
+	if err != nil {
+		panic(err)
+	}
 	gate := sentry.InstallSyscallGate(events, calls, new(sentry.GateStats))
+	gate.EnableFaultPath(mem)
 	go func() {
 		p, err := policy.Parse(name, text)
 		if err != nil {

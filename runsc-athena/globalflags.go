@@ -50,13 +50,18 @@ func printVersion(w io.Writer) {
 // where the caller will look for it. It returns wantVersion for
 // "runsc-athena [flags] --version" (but not for
 // "runsc-athena exec c echo --version").
-func parseGlobalFlags(args []string) (wantVersion bool, err error) {
+//
+// platformSet reports whether the arguments choose a platform: without
+// one, runsc-athena runs on the athena platform (sentry.PlatformName),
+// not on runsc's default.
+func parseGlobalFlags(args []string) (wantVersion, platformSet bool, err error) {
 	fs := globalFlagSet()
 	version := fs.Lookup("version").Value.(flag.Getter)
 	if err := fs.Parse(args); err != nil {
-		return false, err
+		return false, false, err
 	}
-	return version.Get().(bool), nil
+	fs.Visit(func(f *flag.Flag) { platformSet = platformSet || f.Name == "platform" })
+	return version.Get().(bool), platformSet, nil
 }
 
 // globalFlagSet returns a flag set with runsc's global flags, whose values

@@ -19,7 +19,7 @@ func TestParseGlobalFlags(t *testing.T) {
 		{[]string{"--platform"}, false, true}, // missing value
 	}
 	for _, c := range cases {
-		v, err := parseGlobalFlags(c.args)
+		v, _, err := parseGlobalFlags(c.args)
 		if v != c.wantVersion || (err != nil) != c.wantErr {
 			t.Errorf("parseGlobalFlags(%q) = %v, %v; want %v, err %v", c.args, v, err, c.wantVersion, c.wantErr)
 		}

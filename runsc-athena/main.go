@@ -4,6 +4,8 @@ import (
 	"os"
 
 	"github.com/google/subcommands"
+
+	"github.com/athenaos/athena/sentry"
 	"gvisor.dev/gvisor/runsc/cli/maincli"
 )
 
@@ -11,13 +13,19 @@ import (
 const athenaGroup = "athena"
 
 func main() {
-	wantVersion, err := parseGlobalFlags(os.Args[1:])
+	wantVersion, platformSet, err := parseGlobalFlags(os.Args[1:])
 	switch {
 	case err != nil:
 		reportGlobalFlagError(os.Args[1:], err)
 	case wantVersion:
 		printVersion(os.Stdout)
 		os.Exit(0)
+	}
+	if !platformSet {
+		// The athena platform is the default: it is the fault path (and
+		// the scheduler's switch point). runsc passes the choice on to
+		// the sandbox it starts.
+		os.Args = append([]string{os.Args[0], "--platform=" + sentry.PlatformName}, os.Args[1:]...)
 	}
 	switch cmd, args := subcommand(os.Args[1:]); cmd {
 	case "create", "run", "restore":

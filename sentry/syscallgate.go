@@ -41,6 +41,9 @@ type SyscallGate struct {
 	// feed is the swarm's call feed (nil when the swarm is off). Set
 	// before the kernel starts, never changed.
 	feed *callFeed
+	// mem is the memory feed (nil when faults are not watched): W+X
+	// mapping requests go to it. Set before the kernel starts.
+	mem *memFeed
 	// wake rouses the recorder's drainer when it sleeps (drainerAsleep)
 	// and an event arrives, so that records reach the host within
 	// moments even when the sandbox is killed soon after. Only recorded
@@ -226,6 +229,10 @@ func (g *SyscallGate) check(t *kernel.Task, sysno uintptr, args *arch.SyscallArg
 			f.forget(t)
 		case unix.SYS_EXIT_GROUP:
 			g.atExit(t)
+		case unix.SYS_MMAP, unix.SYS_MPROTECT, unix.SYS_PKEY_MPROTECT:
+			if g.mem != nil {
+				g.mem.mapping(t, sysno, args)
+			}
 		}
 	}
 	if v&slowChecks != 0 {

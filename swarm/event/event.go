@@ -230,3 +230,30 @@ type Call struct {
 	HistHead uint8
 	HistN    uint8
 }
+
+// Mem is one memory observation: the compact item (56 bytes) the athena
+// platform pushes for each page fault the sentry handles, and the gate for
+// each W+X mapping request. The driver turns it into an Event of Kind
+// (KindFault or KindMemory, whose Args layouts A follows: A[0..3] are a
+// fault's Args[0..3]; a KindMemory item's op is Op and A[0..3] its
+// Args[1..4]).
+type Mem struct {
+	Time      int64
+	A         [4]uint64
+	Container uint32
+	TID, PID  int32
+	Sysno     uint16
+	Kind      Kind
+	Op        uint8
+}
+
+// ToEvent fills e (reset first) from m.
+func (m *Mem) ToEvent(e *Event) {
+	*e = Event{Time: m.Time, Container: m.Container, PID: m.PID, TID: m.TID, Sysno: uint32(m.Sysno), Kind: m.Kind}
+	if m.Kind == KindMemory {
+		e.Args[0] = uint64(m.Op)
+		copy(e.Args[1:5], m.A[:])
+		return
+	}
+	copy(e.Args[:4], m.A[:])
+}

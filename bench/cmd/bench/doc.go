@@ -8,6 +8,9 @@
 //	bench -quick                 1-2 reps, small sizes, a subset (< ~5 min)
 //	bench                        full: 5 reps, everything (< ~40 min)
 //	bench -render FILE           only re-render the docs from a stored run
+//	bench -quick -only RE        only the benchmarks with a metric matching RE;
+//	                             the JSON goes to -results, never latest.json,
+//	                             and docs only to an explicit -doc
 //
 // Benchmarks talk only over loopback: inside a container, or from the host
 // to a port the container publishes on 127.0.0.1. Every load is bounded in
@@ -16,5 +19,6 @@
 //
 // Imports: bench/internal/result, bench/internal/parse,
 // bench/internal/report; the standard library; the docker, iperf3 and
-// redis-benchmark command-line tools at run time.
+// redis-benchmark command-line tools and the built bench/bin/tcprr client
+// at run time.
 package main

@@ -21,7 +21,7 @@ func main() {
 	var (
 		quick      = flag.Bool("quick", false, "1-2 repetitions, small sizes, a subset of the benchmarks (a few minutes)")
 		reps       = flag.Int("reps", 0, "repetitions (default 2 with -quick, 5 without)")
-		only       = flag.String("only", "", "run only benchmarks whose name matches this regexp (for development)")
+		only       = flag.String("only", "", "run only the benchmarks with a metric whose name matches this regexp (for development); such a run never updates latest.json, and writes the docs only if -doc is given")
 		runtimes   = flag.String("runtimes", strings.Join([]string{result.Runc, result.Baseline, result.Athena}, ","), "runtimes to compare, in run order")
 		binDir     = flag.String("bin", "bench/bin", "directory with the built micro-benchmarks (bind-mounted at /bench)")
 		resultsDir = flag.String("results", "bench/results", "directory for the raw JSON")
@@ -33,6 +33,8 @@ func main() {
 		timeout    = flag.Duration("timeout", 0, "stop the whole run after this long (default 15m quick, 60m full)")
 	)
 	flag.Parse()
+	explicit := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 	log.SetFlags(log.Ltime)
 	log.SetPrefix("bench: ")
 
@@ -50,6 +52,9 @@ func main() {
 	s, mode := fullSizes, "full"
 	if *quick {
 		s, mode = quickSizes, "quick"
+	}
+	if *only != "" {
+		mode += "-only" // a subset: the report and the file name say so
 	}
 	if *reps > 0 {
 		s.reps = *reps
@@ -72,7 +77,7 @@ func main() {
 		if *quick && !j.quick {
 			continue
 		}
-		if filter != nil && !filter.MatchString(j.metrics[0].Name) {
+		if filter != nil && !matchAny(filter, j.metrics) {
 			continue
 		}
 		selected = append(selected, j)
@@ -111,20 +116,47 @@ func main() {
 	if err != nil {
 		// Keep what was measured (it is the only record of a long run), but
 		// do not overwrite the docs with a partial run.
-		if path, serr := saveResults(run, *resultsDir, false); serr == nil {
+		if path, serr := saveResults(run, *resultsDir, "-partial", false); serr == nil {
 			log.Printf("partial results in %s", path)
 		}
 		log.Fatal(err)
 	}
-	path, err := saveResults(run, *resultsDir, true)
-	if err != nil {
-		log.Fatal(err)
+	if filter != nil {
+		// A filtered run is not the suite: keep it out of latest.json and
+		// of the docs, unless asked to render it somewhere.
+		path, err := saveResults(run, *resultsDir, "", false)
+		if err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("filtered run: results in %s (latest.json untouched)", path)
+		if !explicit["doc"] {
+			log.Printf("filtered run: docs not written (give -doc, and -png, to render it)")
+			return
+		}
+		if !explicit["png"] {
+			*pngPath = strings.TrimSuffix(*docPath, filepath.Ext(*docPath)) + ".png"
+		}
+	} else {
+		path, err := saveResults(run, *resultsDir, "", true)
+		if err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("results in %s", path)
 	}
-	log.Printf("results in %s", path)
 	if err := writeDocs(run, *docPath, *pngPath); err != nil {
 		log.Fatal(err)
 	}
 	log.Printf("wrote %s and %s in %s", *docPath, *pngPath, time.Since(t0).Round(time.Second))
+}
+
+// matchAny reports whether re matches the name of one of the metrics.
+func matchAny(re *regexp.Regexp, ms []result.Benchmark) bool {
+	for _, m := range ms {
+		if re.MatchString(m.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 func envOr(k, def string) string {
@@ -134,9 +166,10 @@ func envOr(k, def string) string {
 	return def
 }
 
-// saveResults writes bench/results/<date>.json and, for a complete run,
-// latest.json, which the docs are rendered from.
-func saveResults(run *result.Run, dir string, complete bool) (string, error) {
+// saveResults writes bench/results/<date>-<mode><suffix>.json and, if
+// latest (a complete run of the whole suite), latest.json, which the docs
+// are rendered from.
+func saveResults(run *result.Run, dir, suffix string, latest bool) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
@@ -144,15 +177,11 @@ func saveResults(run *result.Run, dir string, complete bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	name := t.Format("2006-01-02T150405Z") + "-" + run.Mode
-	if !complete {
-		name += "-partial"
-	}
-	path := filepath.Join(dir, name+".json")
+	path := filepath.Join(dir, t.Format("2006-01-02T150405Z")+"-"+run.Mode+suffix+".json")
 	if err := run.Save(path); err != nil {
 		return "", err
 	}
-	if complete {
+	if latest {
 		if err := run.Save(filepath.Join(dir, "latest.json")); err != nil {
 			return "", err
 		}
@@ -189,11 +218,12 @@ func writeDocs(run *result.Run, docPath, pngPath string) error {
 // to trust or discount the numbers.
 func notes(s sizes) []string {
 	return []string{
-		"Order: for each repetition, each benchmark runs once per runtime in turn (runc, runsc-baseline, athena), so slow drift on this shared machine (other jobs, thermal, caches) falls on all three alike. Container start and idle memory run first in each repetition, before the work containers exist; the other benchmarks run in one long-lived container per runtime (`bench-work-RUNTIME`, image " + debianImage + ", with the micro-benchmark binaries bind-mounted read-only at /bench and an iperf3 server and redis-server started in it).",
+		"Order: for each repetition, each benchmark runs once per runtime in turn (runc, runsc-baseline, athena), so slow drift on this shared machine (other jobs, thermal, caches) falls on all three alike. Container start and idle memory run first in each repetition, before the work containers exist; the other benchmarks run in one long-lived container per runtime (`bench-work-RUNTIME`, image " + debianImage + ", with the micro-benchmark binaries bind-mounted read-only at /bench and an iperf3 server, a tcprr server and redis-server started in it).",
 		"Statistics: median, min and max over the samples (one per repetition, or several for container start); the ratios divide athena's median by the other runtime's median. With few repetitions on a shared machine, treat differences under ~10-20% as noise and look at the min–max spread before reading anything into a ratio.",
 		"Micro-benchmarks are static C programs (bench/src, bind-mounted, so the same binaries run under every runtime) that time their loop with `clock_gettime(CLOCK_MONOTONIC)` inside the container, so neither `docker exec` nor process start-up is in the figure. Each splits its iterations into 5 timed batches after an untimed warm-up and reports the median batch, so a neighbour's burst spoils one batch rather than the sample.",
 		"Container start is timed on the host around the docker CLI, so it includes the CLI, dockerd and containerd (the same for all runtimes) as well as the runtime's create/start/delete.",
 		fmt.Sprintf("fio runs one psync job per measurement, %s file, %d s time-based, without O_DIRECT (gVisor does not pass it through), without fsync and with `--invalidate=0`: fio's default drops the host page cache for its file before reading, which gVisor's own cache ignores, so runc alone would read from disk. Reads are therefore served from a page cache and writes land in one (the host's for runc and for gVisor's bind mounts, the Sentry's for gVisor's root file system overlay). These are file-system-path costs, not disk speeds.", s.fioSize, s.fioSeconds),
+		fmt.Sprintf("Network latency: bench/src/tcprr.c, static like the micro-benchmarks. Its server (one epoll loop that echoes; TCP_NODELAY) runs in the work container; its client runs either there (`docker exec`) or on the host (bench/bin/tcprr). The client times each round trip (%d per run, one connection) or each new connection (%d per run) on its own with `clock_gettime(CLOCK_MONOTONIC)`, after an untimed warm-up of a tenth as many, and reports the median and the 99th percentile of them: one run is one sample, and the table shows the median (min–max) of those per-run figures over the repetitions.", s.roundTrips, s.connections),
 		"Host↔container network tests go through the port Docker publishes on 127.0.0.1, which Docker serves with its userland proxy (docker-proxy) and the container's veth: that path is the same for all runtimes, so differences are the runtime's network stack. Nothing is sent to any address but loopback.",
 		"Memory: for an idle container, the driver takes the pid `docker inspect` reports, walks up its parents to the containerd shim, and sums /proc/PID/smaps_rollup over the shim and all its descendants. The shim is a subreaper, so that tree is everything the runtime keeps running for the container: for runc the shim and the container's processes, for gVisor the shim, the sandbox (Sentry and its systrap stub processes) and the gofer. `mem_idle_anon` sums `Pss_Anon` + `Pss_Shmem`: memory the processes allocated (heap, stacks, gVisor's memory file, whose pages the Sentry shares only with its own stubs, so PSS counts each once). It leaves out mapped files (the runtime executable), whose PSS share falls as other containers on the machine run the same binary, which made total PSS depend on the neighbours. `mem_idle_rss` sums RSS, mapped files included and shared pages counted in every process: the upper bound. The page cache and kernel memory charged to the container's cgroup are in neither.",
 		"Not measured: disk-bound I/O (no O_DIRECT, no fsync), multi-container density, CPU-bound work (no syscalls, so runtimes do not differ), and start-up of large images.",

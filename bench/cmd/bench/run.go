@@ -136,7 +136,7 @@ func (d *driver) preflight(ctx context.Context, jobs []job) error {
 		return err
 	}
 	d.binDir = abs
-	for _, p := range []string{"syscall", "pagefault", "forkexec", "nop"} {
+	for _, p := range []string{"syscall", "pagefault", "forkexec", "nop", "tcprr"} {
 		if _, err := os.Stat(filepath.Join(abs, p)); err != nil {
 			return fmt.Errorf("micro-benchmark %s missing (make bench-bin): %v", p, err)
 		}
@@ -163,7 +163,8 @@ func (d *driver) setup(ctx context.Context) error {
 	}
 	d.tmpDir = dir
 	for _, rt := range d.runtimes {
-		t := &target{runtime: rt, work: "bench-work-" + rt, dataDir: filepath.Join(dir, rt)}
+		t := &target{runtime: rt, work: "bench-work-" + rt, dataDir: filepath.Join(dir, rt),
+			tcprrHost: filepath.Join(d.binDir, "tcprr")}
 		if err := os.MkdirAll(t.dataDir, 0o777); err != nil {
 			return err
 		}
@@ -174,9 +175,9 @@ func (d *driver) setup(ctx context.Context) error {
 		_, err := docker(ctx, 2*time.Minute, "run", "-d", "--name", t.work, "--runtime="+rt,
 			"--label", "dev.athena.bench=1",
 			"-v", d.binDir+":/bench:ro", "-v", t.dataDir+":/data",
-			"-p", "127.0.0.1::5201", "-p", "127.0.0.1::6379",
+			"-p", "127.0.0.1::5201", "-p", "127.0.0.1::6379", "-p", "127.0.0.1::"+tcprrPort,
 			debianImage, "sh", "-c",
-			`iperf3 -s -D && redis-server --port 6379 --save "" --appendonly no --protected-mode no --daemonize yes && exec sleep infinity`)
+			`iperf3 -s -D && /bench/tcprr server `+tcprrPort+` -D && redis-server --port 6379 --save "" --appendonly no --protected-mode no --daemonize yes && exec sleep infinity`)
 		if err != nil {
 			return fmt.Errorf("work container for %s: %w", rt, err)
 		}
@@ -186,10 +187,13 @@ func (d *driver) setup(ctx context.Context) error {
 		if t.redisAddr, err = publishedPort(ctx, t.work, "6379/tcp"); err != nil {
 			return err
 		}
+		if t.tcprrAddr, err = publishedPort(ctx, t.work, tcprrPort+"/tcp"); err != nil {
+			return err
+		}
 		if err := waitReady(ctx, t); err != nil {
 			return err
 		}
-		log.Printf("work container %s up (iperf3 %s, redis %s)", t.work, t.iperfAddr, t.redisAddr)
+		log.Printf("work container %s up (iperf3 %s, redis %s, tcprr %s)", t.work, t.iperfAddr, t.redisAddr, t.tcprrAddr)
 	}
 	return nil
 }

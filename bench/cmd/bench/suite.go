@@ -30,6 +30,8 @@ type sizes struct {
 	fioSize       string
 	fioSeconds    int
 	iperfSeconds  int
+	roundTrips    int // tcprr rr: round trips on one connection
+	connections   int // tcprr crr: new connections
 	redisRequests int
 }
 
@@ -37,12 +39,12 @@ var (
 	quickSizes = sizes{
 		reps: 2, getppid: 20000, read: 20000, openclose: 5000, stat: 10000,
 		touchPages: 2048, touchRounds: 5, churn: 2000, forks: 50, startsPerRep: 2,
-		fioSize: "16m", fioSeconds: 2, iperfSeconds: 2, redisRequests: 20000,
+		fioSize: "16m", fioSeconds: 2, iperfSeconds: 2, roundTrips: 5000, connections: 500, redisRequests: 20000,
 	}
 	fullSizes = sizes{
 		reps: 5, getppid: 200000, read: 200000, openclose: 20000, stat: 50000,
 		touchPages: 4096, touchRounds: 10, churn: 10000, forks: 200, startsPerRep: 10,
-		fioSize: "64m", fioSeconds: 4, iperfSeconds: 4, redisRequests: 100000,
+		fioSize: "64m", fioSeconds: 4, iperfSeconds: 4, roundTrips: 20000, connections: 2000, redisRequests: 100000,
 	}
 )
 
@@ -54,7 +56,13 @@ type target struct {
 	dataDir   string // host directory bind-mounted at /data
 	iperfAddr string // 127.0.0.1:PORT published for the container's iperf3 server
 	redisAddr string // 127.0.0.1:PORT published for the container's redis
+	tcprrAddr string // 127.0.0.1:PORT published for the container's tcprr server
+	tcprrHost string // host path of the tcprr client (bench/bin/tcprr)
 }
+
+// tcprrPort is the port the tcprr server listens on inside each work
+// container.
+const tcprrPort = "7000"
 
 // phase says which containers exist while a job runs. Start-up and idle
 // memory run while no work container is up, so neither competes with idle
@@ -215,6 +223,48 @@ func jobs(s sizes) []job {
 	hostIperf("iperf3_container_to_host", false,
 		fmt.Sprintf("as above with `-R`: the container sends, the host receives, %d s.", s.iperfSeconds), "-R")
 
+	// Latency: bench/bin/tcprr against the tcprr server in the work
+	// container, the client either in the same container or on the host.
+	// The client times every round trip (or connection) itself, so docker
+	// exec and process start are not in the figure.
+	const latGroup = "network latency (tcprr, TCP)"
+	latency := func(mode string, count int, fromHost bool, ms ...result.Benchmark) {
+		js = append(js, job{
+			metrics: ms,
+			quick:   true,
+			phase:   phaseWork,
+			run: func(ctx context.Context, t *target) ([]float64, error) {
+				var out []byte
+				var err error
+				if fromHost {
+					host, port, _ := strings.Cut(t.tcprrAddr, ":")
+					out, err = command(ctx, 3*time.Minute, t.tcprrHost, mode, host, port, n(count))
+				} else {
+					out, err = docker(ctx, 3*time.Minute, "exec", t.work, "/bench/tcprr", mode, "127.0.0.1", tcprrPort, n(count))
+				}
+				return tcprrResult(ctx, t, out, err, len(ms))
+			},
+		})
+	}
+	rrHow := fmt.Sprintf("one connection with TCP_NODELAY, %d round trips of 1 byte each way, each timed on its own by the client (after an untimed warm-up)", s.roundTrips)
+	latency("rr", s.roundTrips, false,
+		metric(latGroup, "tcp_rr_loopback", "µs", false,
+			"`tcprr rr`: client and server in the same container over 127.0.0.1, "+rrHow+"; the median round trip. The runtime's own network stack (gVisor: netstack) and the wake-ups of a blocked reader, with next to no data to copy."),
+		metric(latGroup, "tcp_rr_loopback_p99", "µs", false,
+			"as above, the 99th-percentile round trip of the same run: the tail."))
+	latency("rr", s.roundTrips, true,
+		metric(latGroup, "tcp_rr_host_to_container", "µs", false,
+			"`tcprr rr` from the host (bench/bin/tcprr) to the server in the container through the port published on 127.0.0.1 (the iperf3 host tests' path), "+rrHow+"; the median round trip."),
+		metric(latGroup, "tcp_rr_host_to_container_p99", "µs", false,
+			"as above, the 99th-percentile round trip of the same run."))
+	crrHow := fmt.Sprintf("%d times: connect, send 1 byte, receive it, receive the server's FIN, close (the server closes first, so it holds TIME_WAIT), each timed on its own by the client after an untimed warm-up", s.connections)
+	latency("crr", s.connections, false,
+		metric(latGroup, "tcp_crr_loopback", "µs", false,
+			"`tcprr crr`: client and server in the same container over 127.0.0.1, "+crrHow+"; the median connection. Handshake, accept, one round trip and teardown: what every new flow costs (1e6 / this = connections per second, one at a time)."))
+	latency("crr", s.connections, true,
+		metric(latGroup, "tcp_crr_host_to_container", "µs", false,
+			"`tcprr crr` from the host to the server in the container through the published port, "+crrHow+"; the median connection (docker-proxy opens a new connection into the container for each)."))
+
 	js = append(js, job{
 		metrics: []result.Benchmark{
 			metric("real server (redis)", "redis_set", "req/s", true,
@@ -274,6 +324,27 @@ func jobs(s sizes) []job {
 		},
 	})
 	return js
+}
+
+// tcprrResult parses a tcprr client's line into the median and, when two
+// metrics are wanted, the 99th percentile, in µs. On failure it restarts
+// the container's tcprr server (and kills a hung in-container client).
+func tcprrResult(ctx context.Context, t *target, out []byte, runErr error, metrics int) ([]float64, error) {
+	m, err := parse.MicroLine(out)
+	if err == nil && runErr == nil {
+		if metrics == 1 {
+			return []float64{m.NsPerOp / 1000}, nil
+		}
+		if m.P99NsPerOp <= 0 {
+			return nil, fmt.Errorf("tcprr: no p99 in %q", out)
+		}
+		return []float64{m.NsPerOp / 1000, m.P99NsPerOp / 1000}, nil
+	}
+	_, _ = docker(ctx, 30*time.Second, "exec", t.work, "sh", "-c", "pkill -x tcprr; sleep 0.5; /bench/tcprr server "+tcprrPort+" -D")
+	if runErr != nil {
+		return nil, runErr
+	}
+	return nil, err
 }
 
 // iperfResult parses an iperf3 run. On failure it restarts the container's

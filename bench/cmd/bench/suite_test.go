@@ -2,6 +2,7 @@ package main
 
 import (
 	"reflect"
+	"regexp"
 	"sort"
 	"testing"
 )
@@ -37,7 +38,8 @@ func TestQuickSubsetHasHeadlines(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"syscall_getppid", "syscall_read", "fork_exec_wait", "start_busybox",
-		"iperf3_loopback", "iperf3_host_to_container", "redis_get", "mem_idle_anon"} {
+		"iperf3_loopback", "iperf3_host_to_container", "tcp_rr_loopback", "tcp_rr_host_to_container",
+		"tcp_crr_loopback", "redis_get", "mem_idle_anon"} {
 		if !quick[name] {
 			t.Errorf("-quick lacks %s", name)
 		}
@@ -58,5 +60,17 @@ func TestDescendants(t *testing.T) {
 	sort.Ints(got)
 	if want := []int{10, 11, 12, 13}; !reflect.DeepEqual(got, want) {
 		t.Errorf("descendants = %v, want %v", got, want)
+	}
+}
+
+func TestOnlyMatchesAnyMetric(t *testing.T) {
+	var names []string
+	for _, j := range jobs(quickSizes) {
+		if matchAny(regexp.MustCompile(`^tcp_rr_loopback_p99$`), j.metrics) {
+			names = append(names, j.metrics[0].Name)
+		}
+	}
+	if want := []string{"tcp_rr_loopback"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("-only on a second metric selected %v, want %v", names, want)
 	}
 }

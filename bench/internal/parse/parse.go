@@ -21,6 +21,10 @@ type Micro struct {
 	NsPerOp    float64 `json:"ns_per_op"`
 	MinNsPerOp float64 `json:"min_ns_per_op"`
 	MaxNsPerOp float64 `json:"max_ns_per_op"`
+	// P99NsPerOp is the 99th percentile of single operations, printed by
+	// the programs that time each operation on its own (tcprr); 0 when
+	// absent.
+	P99NsPerOp float64 `json:"p99_ns_per_op"`
 }
 
 // MicroLine reads the last JSON object line of out: the programs print one

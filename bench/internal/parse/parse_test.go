@@ -26,6 +26,16 @@ func TestMicroLine(t *testing.T) {
 	if m.Bench != "syscall_getppid" || m.Iters != 100000 || m.Batches != 5 || !near(m.NsPerOp, 11140.28) || !near(m.MaxNsPerOp, 13000.5) {
 		t.Errorf("got %+v", m)
 	}
+	if m.P99NsPerOp != 0 {
+		t.Errorf("no p99 printed: got %v", m.P99NsPerOp)
+	}
+	rr, err := MicroLine(fixture(t, "tcprr.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.Bench != "tcp_rr" || rr.Batches != 1 || !near(rr.NsPerOp, 20931) || !near(rr.P99NsPerOp, 91095) {
+		t.Errorf("tcprr: got %+v", rr)
+	}
 	if _, err := MicroLine([]byte("sh: not found\n")); err == nil {
 		t.Error("no result line: want error")
 	}

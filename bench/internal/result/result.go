@@ -21,7 +21,8 @@ type Run struct {
 	Date string `json:"date"`
 	// Command is how the run was invoked, as shown in the report.
 	Command string `json:"command"`
-	// Mode is "quick" or "full".
+	// Mode is "quick" or "full", with "-only" appended for a run of a
+	// subset chosen by name (bench -only).
 	Mode string `json:"mode"`
 	// Reps is the number of interleaved repetitions.
 	Reps       int         `json:"reps"`
