@@ -113,6 +113,7 @@ func startSwarm(args []string) {
 	}
 	gate := sentry.InstallSyscallGate(events, calls, new(sentry.GateStats))
 	gate.EnableFaultPath(mem)
+	sentry.SetPlatformName(globalFlagValue(os.Args[1:], "platform"))
 	go func() {
 		p, err := policy.Parse(name, text)
 		if err != nil {

@@ -64,6 +64,16 @@ func parseGlobalFlags(args []string) (wantVersion, platformSet bool, err error) 
 	return version.Get().(bool), platformSet, nil
 }
 
+// globalFlagValue returns the value of global flag name in args ("" if
+// unset or unparsable: runsc reports bad flags itself).
+func globalFlagValue(args []string, name string) string {
+	fs := globalFlagSet()
+	if fs.Parse(args) != nil {
+		return ""
+	}
+	return fs.Lookup(name).Value.String()
+}
+
 // globalFlagSet returns a flag set with runsc's global flags, whose values
 // are not shared with runsc's own.
 func globalFlagSet() *flag.FlagSet {

@@ -235,6 +235,26 @@ type SwarmStatus struct {
 	// rings); HeapBytes is the sandbox's Go heap in use.
 	StateBytes uint64 `json:"state_bytes"`
 	HeapBytes  uint64 `json:"heap_bytes"`
+	// Memory is the fault path's view (nil without one); Network the
+	// packet path's.
+	Memory  *MemoryStatus  `json:"memory,omitempty"`
+	Network *NetworkStatus `json:"network,omitempty"`
+}
+
+// MemoryStatus describes the fault path and the memory agent.
+type MemoryStatus struct {
+	// Platform is the sandbox's platform; Faults says whether page
+	// faults reach the swarm (only under an athena platform).
+	Platform string `json:"platform"`
+	Faults   bool   `json:"faults_watched"`
+	// Counters since the sandbox started.
+	FaultCount uint64 `json:"faults"`
+	ExecFaults uint64 `json:"exec_faults"`
+	WXRequests uint64 `json:"wx_requests"`
+	// Usage is the latest resident bytes per container.
+	Usage map[string]uint64 `json:"usage,omitempty"`
+	// Recent are the latest faults, oldest first.
+	Recent []FaultStatus `json:"recent_faults,omitempty"`
 }
 
 // AgentStatus describes one supervised agent.

@@ -135,6 +135,15 @@ func (c *athenaContext) Switch(ctx context.Context, as platform.MemoryManager, a
 	return info, at, err
 }
 
+// activePlatform is the sandbox's platform name (SetPlatformName).
+var activePlatform atomic.Value
+
+func init() { activePlatform.Store("unknown") }
+
+// SetPlatformName tells the status which platform the sandbox runs on
+// (runsc's --platform). Preconditions: called before the kernel starts.
+func SetPlatformName(name string) { activePlatform.Store(name) }
+
 // faultPath is the installed fault feed (nil: faults are not watched).
 var faultPath atomic.Pointer[memFeed]
 

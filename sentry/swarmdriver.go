@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/log"
+	"gvisor.dev/gvisor/pkg/sentry/kernel"
 
 	"github.com/athenaos/athena/swarm/agent"
 	"github.com/athenaos/athena/swarm/event"
@@ -63,8 +64,16 @@ type swarmDriver struct {
 	calls *ring.Ring[event.Call]
 	cfg   SwarmConfig
 
-	batch    []event.Call
-	ev       event.Event
+	batch []event.Call
+	ev    event.Event
+	// oev carries the events of the other paths (faults, memory
+	// samples, flows): ev keeps the fields only calls set.
+	oev event.Event
+	// mem drains the memory feed (nil: no fault path).
+	mem *memDriver
+	// lines and count collect the records of observe.
+	lines    []byte
+	count    int
 	out      []security.Outcome
 	drained  uint64
 	recorded uint64
@@ -109,6 +118,9 @@ func newSwarmDriver(id string, rec *Recorder, feed *callFeed, cfg SwarmConfig) (
 	d := &swarmDriver{id: id, rec: rec, sec: sec, feed: feed, calls: feed.calls, cfg: cfg,
 		batch: make([]event.Call, callBatch), cmds: make(chan func(), 16), lastSave: time.Now()}
 	d.hasSlot[0] = true
+	if f := rec.gate.mem; f != nil {
+		d.mem = newMemDriver(f)
+	}
 	if cfg.Model != nil {
 		d.savedWindows, d.savedPairs = cfg.Model.Windows(), cfg.Model.Pairs()
 	}
@@ -172,7 +184,39 @@ func (d *swarmDriver) drain(now time.Time) int {
 		}
 	}
 	d.rec.write(lines, count)
+	return n + d.drainOthers()
+}
+
+// drainOthers feeds the other paths' waiting events to the swarm.
+func (d *swarmDriver) drainOthers() int {
+	n := 0
+	if d.mem != nil {
+		n += d.mem.drain(&d.oev, d.observe)
+	}
+	d.flushObserved()
 	return n
+}
+
+// observe feeds one event of another path than the call feed to the
+// swarm and carries out what follows; flushObserved writes the records.
+func (d *swarmDriver) observe(e *event.Event) {
+	if e.Container >= maxSlots {
+		return
+	}
+	if !d.hasSlot[e.Container] {
+		d.addContainer(e.Container)
+	}
+	d.out = d.sec.Call(e, d.out[:0])
+	for j := range d.out {
+		d.lines, d.count = d.apply(&d.out[j], 0, d.lines, d.count)
+	}
+}
+
+func (d *swarmDriver) flushObserved() {
+	if d.count > 0 {
+		d.rec.write(d.lines, d.count)
+	}
+	d.lines, d.count = d.lines[:0], 0
 }
 
 // addContainer gives a pod's container a detector of its own, which
@@ -285,6 +329,16 @@ func (d *swarmDriver) containerID(slot uint32) string {
 	return d.id
 }
 
+// slotOf returns t's container slot.
+func (d *swarmDriver) slotOf(t *kernel.Task) uint32 {
+	ts := d.rec.gate.tables.Load()
+	if ts == nil {
+		return 0
+	}
+	_, slot := ts.forTask(t)
+	return slot
+}
+
 // carryOut applies an outcome's action to its task.
 func (d *swarmDriver) carryOut(o *security.Outcome, goid uint64) {
 	dec := &o.Decision
@@ -329,6 +383,10 @@ func (d *swarmDriver) tick(now time.Time, force bool) {
 		default:
 		}
 		break
+	}
+	if d.mem != nil {
+		d.mem.sample(now, sandboxKernel.Load(), d.slotOf, &d.oev, d.observe)
+		d.flushObserved()
 	}
 	d.out = d.sec.Tick(now, d.out[:0])
 	var lines []byte
@@ -420,6 +478,10 @@ func (d *swarmDriver) status() *SwarmStatus {
 	tasks, perTask, total := d.sec.Memory()
 	st.Tasks, st.TaskBytes = tasks, perTask
 	st.StateBytes = total + uint64(unsafe.Sizeof(taskSlot{}))*taskSlots + uint64(unsafe.Sizeof(event.Call{}))*uint64(rs.Capacity)
+	if d.mem != nil {
+		st.Memory = d.mem.status(d.containerID)
+		st.StateBytes += uint64(unsafe.Sizeof(event.Mem{})) * uint64(d.mem.feed.ring.Cap())
+	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st.HeapBytes = ms.HeapAlloc

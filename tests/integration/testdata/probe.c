@@ -11,6 +11,14 @@
 //   probe sendto IP PORT        one UDP datagram to IPv4 IP:PORT
 //   probe listen-unix PATH      bind and listen on a unix socket, then sleep
 //   probe connect-unix PATH     connect a unix stream socket to PATH
+//   probe touch ADDR PAGES SECS map PAGES anonymous pages at hex ADDR, write
+//                               one byte to each (one fault each), sleep SECS
+//   probe anonexec              map anonymous memory read-write, write a
+//                               "ret" into it, make it read+exec, call it
+//   probe wx                    mmap anonymous memory with PROT_WRITE|PROT_EXEC
+//   probe alloc MIB SECS        allocate and touch MIB MiB, then sleep SECS
+//   probe scan IP LO HI         TCP connect to IP on ports LO..HI, 200 ms
+//                               each at most; prints "open N closed N"
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,6 +35,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
+#include <poll.h>
+#include <sys/mman.h>
 
 static int report(long rc) {
 	if (rc < 0) {
@@ -99,6 +109,77 @@ int main(int argc, char **argv) {
 		printf("listening\n");
 		fflush(stdout);
 		pause();
+		return 0;
+	}
+	if (!strcmp(cmd, "touch") && argc == 5) {
+		unsigned long addr = strtoul(argv[2], NULL, 16);
+		long pages = atol(argv[3]);
+		char *p = mmap((void *)addr, pages * 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p == MAP_FAILED)
+			return report(-1);
+		for (long i = 0; i < pages; i++)
+			p[i * 4096] = 1;
+		printf("ok %p\n", (void *)p);
+		fflush(stdout);
+		sleep(atoi(argv[4]));
+		return 0;
+	}
+	if (!strcmp(cmd, "anonexec")) {
+		unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return report(-1);
+		p[0] = 0xc3; /* ret */
+		if (mprotect(p, 4096, PROT_READ | PROT_EXEC) < 0)
+			return report(-1);
+		((void (*)(void))p)();
+		printf("ok %p\n", (void *)p);
+		return 0;
+	}
+	if (!strcmp(cmd, "wx")) {
+		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return report(p == MAP_FAILED ? -1 : 0);
+	}
+	if (!strcmp(cmd, "alloc") && argc == 4) {
+		long mib = atol(argv[2]);
+		for (long i = 0; i < mib; i++) {
+			char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				return report(-1);
+			memset(p, 1, 1 << 20);
+		}
+		printf("ok\n");
+		fflush(stdout);
+		sleep(atoi(argv[3]));
+		return 0;
+	}
+	if (!strcmp(cmd, "scan") && argc == 5) {
+		int open_ = 0, closed = 0;
+		for (int port = atoi(argv[3]); port <= atoi(argv[4]); port++) {
+			struct sockaddr_in sa;
+			char ps[8];
+			snprintf(ps, sizeof ps, "%d", port);
+			if (inet_addr_of(argv[2], ps, &sa) < 0)
+				return 2;
+			int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+			if (fd < 0)
+				return report(-1);
+			int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+			if (rc < 0 && errno == EINPROGRESS) {
+				struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+				int err = ETIMEDOUT;
+				socklen_t len = sizeof err;
+				if (poll(&pfd, 1, 200) == 1)
+					getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+				rc = err ? -1 : 0;
+			}
+			if (rc == 0)
+				open_++;
+			else
+				closed++;
+			close(fd);
+		}
+		printf("open %d closed %d\n", open_, closed);
 		return 0;
 	}
 	fprintf(stderr, "probe: unknown command %s\n", cmd);
