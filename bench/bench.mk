@@ -11,6 +11,10 @@
 # BENCH_FLAGS, e.g. make bench BENCH_FLAGS='-reps 3'. Re-render the docs
 # from a stored run without measuring:
 #   go run ./bench/cmd/bench -render bench/results/latest.json
+# Measure a subset (the benchmarks with a metric matching the regexp)
+# without touching latest.json or the docs, e.g. the network ones:
+#   go run ./bench/cmd/bench -quick -only '^(iperf3|tcp)_' -results /tmp/bench-net \
+#     -doc /tmp/bench-net/benchmarks.md
 
 GO          ?= go
 BENCH_CC    ?= gcc

@@ -44,7 +44,7 @@ var (
 	fullSizes = sizes{
 		reps: 5, getppid: 200000, read: 200000, openclose: 20000, stat: 50000,
 		touchPages: 4096, touchRounds: 10, churn: 10000, forks: 200, startsPerRep: 10,
-		fioSize: "64m", fioSeconds: 4, iperfSeconds: 4, roundTrips: 20000, connections: 2000, redisRequests: 100000,
+		fioSize: "64m", fioSeconds: 4, iperfSeconds: 4, roundTrips: 10000, connections: 2000, redisRequests: 100000,
 	}
 )
 
