@@ -49,6 +49,12 @@ func (*swarmCmd) Usage() string {
                                       on ADDR at /metrics
   swarm tolerize ID PID               accept thread group PID's recent behaviour into the
                                       container's sense-of-self model (no relearning)
+  swarm inject ID FAULT AGENT         rehearse a fault: agent-panic (the agent's next step
+                                      panics; its supervisor restarts it) or agent-stop
+                                      (stopped for good: fail-open agents stop watching,
+                                      a fail-closed one degrades the swarm). AGENT is a
+                                      name from swarm status (selfmodel, rate, memory,
+                                      netguard)
   swarm policy set [--mode M] ID FILE check FILE and make it the running container's policy
   swarm policy show ID                print the policy the container runs under
   swarm profile export [-o FILE] [--deny ACTION] ID
@@ -83,6 +89,8 @@ func (*swarmCmd) Execute(ctx context.Context, f *flag.FlagSet, _ ...any) subcomm
 		err = swarmTop(ctx, args[1:])
 	case args[0] == "tolerize":
 		err = swarmTolerize(args[1:])
+	case args[0] == "inject":
+		err = swarmInject(args[1:])
 	case args[0] == "explain":
 		err = swarmExplain(args[1:])
 	case args[0] == "metrics":

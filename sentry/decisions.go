@@ -418,6 +418,10 @@ func (r *Recorder) control() {
 			r.tolerize(msg)
 			continue
 		}
+		if err == nil && msg.inject {
+			r.inject(msg)
+			continue
+		}
 		if err == nil {
 			err = r.apply(msg)
 		}
@@ -455,35 +459,67 @@ func (r *Recorder) tolerize(msg policyMessage) {
 	case !ok:
 		status, detail = "refused", fmt.Sprintf("no container %q in this sandbox", msg.container)
 	default:
-		type result struct {
-			windows int
-			known   bool
-		}
-		done := make(chan result, 1)
-		select {
-		case r.swarm.cmds <- func() {
+		var known bool
+		err := r.onDrainer(func() {
 			n, has := r.swarm.sec.Tolerize(slot, msg.pid)
 			if has {
 				r.swarm.feed.clearGroup(msg.pid)
 			}
-			done <- result{n, has}
-		}:
-			r.gate.wakeDrainer()
-			select {
-			case res := <-done:
-				windows = res.windows
-				if !res.known {
-					status, detail = "refused", "the container has no sense-of-self detector"
-				}
-			case <-time.After(tolerizeTimeout):
-				status, detail = "refused", "the swarm did not answer in time"
-			}
-		default:
-			status, detail = "refused", "the swarm is busy; try again"
+			windows, known = n, has
+		})
+		switch {
+		case err != nil:
+			status, detail = "refused", err.Error()
+		case !known:
+			status, detail = "refused", "the container has no sense-of-self detector"
 		}
 	}
 	r.writeLine(fmt.Appendf(nil, `{"type":"tolerize","time":%q,"container":%q,"pid":%d,"status":%q,"windows":%d,"error":%q}`+"\n",
 		now(), msg.container, msg.pid, status, windows, detail))
+}
+
+// onDrainer runs f on the drainer (which owns the swarm) and waits for it,
+// at most tolerizeTimeout.
+func (r *Recorder) onDrainer(f func()) error {
+	done := make(chan struct{})
+	select {
+	case r.swarm.cmds <- func() { f(); close(done) }:
+	default:
+		return errors.New("the swarm is busy; try again")
+	}
+	r.gate.wakeDrainer()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(tolerizeTimeout):
+		return errors.New("the swarm did not answer in time")
+	}
+}
+
+// inject rehearses a fault in one of the swarm's agents (swarm inject)
+// and answers with an "inject" record.
+func (r *Recorder) inject(msg policyMessage) {
+	status, detail := "applied", ""
+	_, ok := r.slotOf(msg.container)
+	switch {
+	case r.swarm == nil:
+		status, detail = "refused", "the swarm is off in this sandbox"
+	case !ok:
+		status, detail = "refused", fmt.Sprintf("no container %q in this sandbox", msg.container)
+	case msg.fault != FaultAgentPanic && msg.fault != FaultAgentStop:
+		status, detail = "refused", fmt.Sprintf("unknown fault %q (want %s or %s)", msg.fault, FaultAgentPanic, FaultAgentStop)
+	default:
+		var injErr error
+		err := r.onDrainer(func() { injErr = r.swarm.inject(msg.agent, msg.fault == FaultAgentStop) })
+		if err == nil {
+			err = injErr
+		}
+		if err != nil {
+			status, detail = "refused", err.Error()
+		}
+	}
+	r.writeLine(fmt.Appendf(nil, `{"type":"inject","time":%q,"container":%q,"fault":%q,"agent":%q,"status":%q,"error":%q}`+"\n",
+		now(), msg.container, msg.fault, msg.agent, status, detail))
 }
 
 // slotOf returns the slot of container id in the sandbox.

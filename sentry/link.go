@@ -331,10 +331,27 @@ const maxPolicyBytes = 1 << 20
 // behaviour as normal (swarm tolerize):
 //
 //	athena-tolerize <container> <pid>\n
+//
+// and the last injects a fault into one of the swarm's agents (swarm
+// inject), FAULT being agent-panic or agent-stop:
+//
+//	athena-inject <container> <fault> <agent>\n
 const (
 	controlMagic  = "athena-policy "
 	tolerizeMagic = "athena-tolerize "
+	injectMagic   = "athena-inject "
 )
+
+// Faults swarm inject knows.
+const (
+	FaultAgentPanic = "agent-panic"
+	FaultAgentStop  = "agent-stop"
+)
+
+// EncodeInjectMessage frames a fault injection request.
+func EncodeInjectMessage(container, fault, agent string) []byte {
+	return fmt.Appendf(nil, "%s%s %s %s\n", injectMagic, container, fault, agent)
+}
 
 // EncodeTolerizeMessage frames a tolerize request.
 func EncodeTolerizeMessage(container string, pid int32) []byte {
@@ -365,6 +382,9 @@ type policyMessage struct {
 	// tolerize marks a tolerize request, of thread group pid.
 	tolerize bool
 	pid      int32
+	// inject marks a fault injection request: fault into agent.
+	inject       bool
+	fault, agent string
 }
 
 // readPolicyMessage reads one control message from r. A message whose
@@ -386,6 +406,14 @@ func readPolicyMessage(r *lineReader) (policyMessage, error) {
 			return m, errBadMessage
 		}
 		m.container, m.tolerize, m.pid = string(fields[0]), true, int32(pid)
+		return m, nil
+	}
+	if rest, ok := bytes.CutPrefix(header, []byte(injectMagic)); ok {
+		fields := bytes.Fields(rest)
+		if len(fields) != 3 {
+			return m, errBadMessage
+		}
+		m.container, m.inject, m.fault, m.agent = string(fields[0]), true, string(fields[1]), string(fields[2])
 		return m, nil
 	}
 	rest, ok := bytes.CutPrefix(header, []byte(controlMagic))

@@ -329,6 +329,18 @@ func (d *swarmDriver) containerID(slot uint32) string {
 	return d.id
 }
 
+// inject rehearses a fault in one of the agents and carries out what
+// follows.
+func (d *swarmDriver) inject(name string, stop bool) error {
+	var err error
+	d.out, err = d.sec.Inject(name, stop, d.out[:0])
+	for j := range d.out {
+		d.lines, d.count = d.apply(&d.out[j], 0, d.lines, d.count)
+	}
+	d.flushObserved()
+	return err
+}
+
 // slotOf returns t's container slot.
 func (d *swarmDriver) slotOf(t *kernel.Task) uint32 {
 	ts := d.rec.gate.tables.Load()

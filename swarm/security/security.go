@@ -443,6 +443,18 @@ func (s *Swarm) Model(slot uint32) *selfmodel.Model {
 	return nil
 }
 
+// Inject rehearses a fault in agent name (see supervisor.Inject) and
+// appends the outcomes that follows (a fail-closed agent stopped
+// degrades the swarm).
+func (s *Swarm) Inject(name string, stop bool, out []Outcome) ([]Outcome, error) {
+	var err error
+	s.decs, err = s.sup.Inject(name, stop, s.decs[:0])
+	for i := range s.decs {
+		out = s.decide(s.decs[i], out)
+	}
+	return out, err
+}
+
 // Agents returns the supervised agents' status.
 func (s *Swarm) Agents() []supervisor.ChildStatus { return s.sup.Status() }
 

@@ -74,6 +74,8 @@ type child struct {
 	handled   uint64
 	decisions uint64
 	lastPanic string
+	// injected makes the child's next Handle or Tick panic (Inject).
+	injected bool
 }
 
 // setAgent makes a the child's instance. A snapshot is kept only for an
@@ -141,14 +143,26 @@ func panicMessage(where string, p any) string {
 // (non-nil even for panic(nil), a *runtime.PanicNilError). The defers are
 // open-coded: no allocation when nothing panics.
 
-func handle(a agent.Agent, ev *event.Event, out []agent.Decision) (res []agent.Decision, p any) {
+func handle(c *child, ev *event.Event, out []agent.Decision) (res []agent.Decision, p any) {
 	defer func() { p = recover() }()
-	return a.Handle(ev, out), nil
+	c.injectedPanic()
+	return c.agent.Handle(ev, out), nil
 }
 
-func tick(a agent.Agent, now time.Time, out []agent.Decision) (res []agent.Decision, p any) {
+func tick(c *child, now time.Time, out []agent.Decision) (res []agent.Decision, p any) {
 	defer func() { p = recover() }()
-	return a.Tick(now, out), nil
+	c.injectedPanic()
+	return c.agent.Tick(now, out), nil
+}
+
+// InjectedPanic is the value an injected fault panics with.
+const InjectedPanic = "fault injected by the operator"
+
+func (c *child) injectedPanic() {
+	if c.injected {
+		c.injected = false
+		panic(InjectedPanic)
+	}
 }
 
 func snapshot(sn agent.Snapshotter) (snap, p any) {

@@ -198,7 +198,7 @@ func (s *Supervisor) Handle(ev *event.Event, out []agent.Decision) []agent.Decis
 			}
 		}
 		n := len(out)
-		res, p := handle(c.agent, ev, out)
+		res, p := handle(c, ev, out)
 		if p != nil {
 			// out still has length n: the decisions of the call are
 			// discarded.
@@ -238,7 +238,7 @@ func (s *Supervisor) Tick(now time.Time, out []agent.Decision) []agent.Decision 
 			}
 		}
 		n := len(out)
-		res, p := tick(c.agent, now, out)
+		res, p := tick(c, now, out)
 		if p != nil {
 			out = s.crashed(c, "Tick", p, out)
 			continue
@@ -271,6 +271,33 @@ func (s *Supervisor) revive(c *child, out []agent.Decision) ([]agent.Decision, b
 func (c *child) count(d int) int {
 	c.decisions += uint64(d)
 	return d
+}
+
+// ErrNoChild: Inject named no child of the supervisor.
+var ErrNoChild = errors.New("supervisor: no such agent")
+
+// Inject rehearses a fault of child name: with stop false, its next call
+// panics (and it is restarted as for any crash); with stop true it is
+// stopped for good now, as if it had used up its restart intensity (a
+// fail-closed child then degrades the swarm). Operators use it to check
+// what a crash does, tests to prove it.
+func (s *Supervisor) Inject(name string, stop bool, out []agent.Decision) ([]agent.Decision, error) {
+	for i := range s.children {
+		c := &s.children[i]
+		if c.name != name {
+			continue
+		}
+		if c.state != Running {
+			return out, fmt.Errorf("supervisor: agent %q is %s", name, c.state)
+		}
+		if !stop {
+			c.injected = true
+			return out, nil
+		}
+		c.lastPanic = InjectedPanic
+		return s.giveUp(c, "stopped by the operator", out), nil
+	}
+	return out, fmt.Errorf("%w: %q", ErrNoChild, name)
 }
 
 // Degraded reports whether a FailClosed child has failed, so that the swarm
