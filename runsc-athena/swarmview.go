@@ -454,6 +454,57 @@ func writeStatusSummary(w io.Writer, id, sandbox string, st *sentry.Status, now 
 			fmt.Fprintf(w, "  model of %s: %s\n", record.ShortID(m.Container), m.Why)
 		}
 	}
+	writeMemorySummary(w, sw.Memory)
+	writeNetworkSummary(w, sw.Network)
+}
+
+// writeMemorySummary shows the fault path's section of a status.
+func writeMemorySummary(w io.Writer, m *sentry.MemoryStatus) {
+	if m == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nmemory (platform %s", m.Platform)
+	if !m.Faults {
+		fmt.Fprint(w, ": page faults are not watched; use --platform=athena")
+	}
+	fmt.Fprintf(w, ")\n  faults %d, exec faults %d, W+X mapping requests %d\n", m.FaultCount, m.ExecFaults, m.WXRequests)
+	ids := slices.Sorted(maps.Keys(m.Usage))
+	for _, id := range ids {
+		fmt.Fprintf(w, "  resident %s: %s\n", record.ShortID(id), humanBytes(m.Usage[id]))
+	}
+}
+
+// writeNetworkSummary shows the packet path's section of a status.
+func writeNetworkSummary(w io.Writer, n *sentry.NetworkStatus) {
+	if n == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nnetwork (%s", n.Stack)
+	switch {
+	case n.Filter:
+		fmt.Fprintf(w, ", packet filter on; egress %s)\n", orDash(n.Egress))
+	default:
+		fmt.Fprintf(w, ", NO packet filter: %s)\n", orDash(n.Why))
+	}
+	if !n.Filter {
+		return
+	}
+	fmt.Fprintf(w, "  flows %d (%d live), refused %d, blocked %d, packets %d, sent %s, received %s\n",
+		n.Flows, n.LiveFlows, n.Refused, n.Blocked, n.Packets, humanBytes(n.BytesOut), humanBytes(n.BytesIn))
+	if n.TableMiss > 0 || n.RingDrops > 0 {
+		fmt.Fprintf(w, "  flow table misses %d, events dropped %d\n", n.TableMiss, n.RingDrops)
+	}
+	for _, b := range n.Blocks {
+		fmt.Fprintf(w, "  blocked %s until %s: %s\n", b.Remote, b.Until, orDash(b.Why))
+	}
+	if len(n.TopRemotes) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "  REMOTE\tFLOWS\tSENT\tRECEIVED")
+		for _, r := range n.TopRemotes {
+			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\n", r.Remote, r.Flows, humanBytes(r.BytesOut), humanBytes(r.BytesIn))
+		}
+		tw.Flush()
+	}
 }
 
 func orDash(s string) string {

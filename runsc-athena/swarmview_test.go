@@ -256,6 +256,35 @@ models
 	}
 }
 
+func TestStatusSummaryMemoryAndNetwork(t *testing.T) {
+	st := fakeStatus(testID, 1)
+	st.Swarm.Memory = &sentry.MemoryStatus{Platform: "athena", Faults: true, FaultCount: 120, ExecFaults: 9, WXRequests: 1, Usage: map[string]uint64{testID: 3 << 20}}
+	st.Swarm.Network = &sentry.NetworkStatus{Stack: "netstack", Filter: true, Egress: "default deny, 1 rule", Flows: 4, LiveFlows: 1, Refused: 2, Packets: 50, BytesOut: 2048, BytesIn: 4096,
+		Blocks:     []sentry.BlockStatus{{Remote: "172.17.0.1", Until: "2026-03-01T12:00:40Z", Why: "port scan"}},
+		TopRemotes: []sentry.RemoteStatus{{Remote: "172.17.0.1:80", Flows: 2, BytesOut: 1024, BytesIn: 4096}}}
+	var b bytes.Buffer
+	writeStatusSummary(&b, testID, testID, st, statusTime(st), nil)
+	for _, s := range []string{
+		"memory (platform athena)\n  faults 120, exec faults 9, W+X mapping requests 1\n  resident 3f2a9c1b0d4e: 3.0 MiB\n",
+		"network (netstack, packet filter on; egress default deny, 1 rule)\n  flows 4 (1 live), refused 2, blocked 0, packets 50, sent 2.0 KiB, received 4.0 KiB\n",
+		"  blocked 172.17.0.1 until 2026-03-01T12:00:40Z: port scan\n",
+		"  172.17.0.1:80  2      1.0 KiB  4.0 KiB\n",
+	} {
+		if !strings.Contains(b.String(), s) {
+			t.Errorf("summary lacks %q:\n%s", s, b.String())
+		}
+	}
+	st.Swarm.Memory = &sentry.MemoryStatus{Platform: "systrap"}
+	st.Swarm.Network = &sentry.NetworkStatus{Stack: "host", Why: "--network=host: gVisor hands sockets to the host kernel; no packet passes the sandbox's stack"}
+	b.Reset()
+	writeStatusSummary(&b, testID, testID, st, statusTime(st), nil)
+	for _, s := range []string{"memory (platform systrap: page faults are not watched; use --platform=athena)", "network (host, NO packet filter: --network=host"} {
+		if !strings.Contains(b.String(), s) {
+			t.Errorf("summary lacks %q:\n%s", s, b.String())
+		}
+	}
+}
+
 func TestPrintStatusJSONKeepsTheFileAndAddsTheLink(t *testing.T) {
 	dir := t.TempDir()
 	files := sentry.LinkFiles{Status: filepath.Join(dir, "s.json"), Events: "/e.jsonl", Control: "/c.fifo"}
