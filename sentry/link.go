@@ -255,6 +255,26 @@ type MemoryStatus struct {
 	Usage map[string]uint64 `json:"usage,omitempty"`
 	// Recent are the latest faults, oldest first.
 	Recent []FaultStatus `json:"recent_faults,omitempty"`
+	// Containers is the memory agent's view of each container.
+	Containers []MemoryAgentStatus `json:"containers,omitempty"`
+}
+
+// MemoryAgentStatus is the memory agent's view of one container.
+type MemoryAgentStatus struct {
+	Container string `json:"container"`
+	Mode      string `json:"mode"`
+	// ExecAnon counts executions of anonymous memory; WX the W+X
+	// mapping requests; PeakRate the most faults a task took in one
+	// second, against Threshold.
+	ExecAnon  uint64 `json:"exec_anon"`
+	WX        uint64 `json:"wx"`
+	PeakRate  uint32 `json:"peak_fault_rate"`
+	Threshold uint32 `json:"fault_rate_threshold"`
+	// Budget is the resident-set budget (0: none); Over whether the
+	// latest sample exceeded it; Kills the budget kills.
+	Budget uint64 `json:"budget,omitempty"`
+	Over   bool   `json:"over_budget,omitempty"`
+	Kills  uint64 `json:"budget_kills,omitempty"`
 }
 
 // AgentStatus describes one supervised agent.

@@ -2,6 +2,7 @@ package sentry
 
 import (
 	"fmt"
+	"github.com/athenaos/athena/swarm/memguard"
 
 	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/quorum"
@@ -58,6 +59,7 @@ func NewSwarmConfig(p *policy.Policy, modelData []byte, modelFD int) (SwarmConfi
 		q.Voters = sw.Quorum.Voters
 	}
 	cfg.Security.Quorum = q
+	cfg.Memory, cfg.MemoryOn = memguard.ConfigFrom(&p.Memory, p.Mode)
 	cfg.Security.Supervisor = supervisor.Config{Intensity: sw.Supervisor.Intensity, Period: sw.Supervisor.Period}
 	return cfg, note
 }

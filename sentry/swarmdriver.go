@@ -2,6 +2,7 @@ package sentry
 
 import (
 	"fmt"
+	"github.com/athenaos/athena/swarm/memguard"
 	"runtime"
 	"time"
 	"unsafe"
@@ -49,6 +50,10 @@ type SwarmConfig struct {
 	Rate *rate.Config
 	// ModelFile is the descriptor of the model file (-1: none).
 	ModelFile int
+	// Memory configures the memory agent for the root container
+	// (MemoryOn false: off for it).
+	Memory   memguard.ContainerConfig
+	MemoryOn bool
 }
 
 // swarmDriver is the slow-path half of the swarm: it drains the call
@@ -69,8 +74,10 @@ type swarmDriver struct {
 	// oev carries the events of the other paths (faults, memory
 	// samples, flows): ev keeps the fields only calls set.
 	oev event.Event
-	// mem drains the memory feed (nil: no fault path).
-	mem *memDriver
+	// mem drains the memory feed (nil: no fault path); memAgent is the
+	// memory agent (supervised, fail-open).
+	mem      *memDriver
+	memAgent *memguard.Agent
 	// lines and count collect the records of observe.
 	lines    []byte
 	count    int
@@ -120,6 +127,21 @@ func newSwarmDriver(id string, rec *Recorder, feed *callFeed, cfg SwarmConfig) (
 	d.hasSlot[0] = true
 	if f := rec.gate.mem; f != nil {
 		d.mem = newMemDriver(f)
+		mg, err := memguard.New(memguard.DefaultConfig())
+		if err != nil {
+			return nil, err
+		}
+		// Advisory like the rate detector: without it the app runs on
+		// (its budget then goes unenforced, and the status says so).
+		if err := sec.AddAgent(supervisor.Spec{Agent: mg, Policy: supervisor.FailOpen}); err != nil {
+			return nil, err
+		}
+		d.memAgent = mg
+		if cfg.MemoryOn {
+			if err := mg.AddContainer(0, cfg.Memory); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if cfg.Model != nil {
 		d.savedWindows, d.savedPairs = cfg.Model.Windows(), cfg.Model.Pairs()
@@ -223,10 +245,17 @@ func (d *swarmDriver) flushObserved() {
 // learns from scratch (the host's long memory is the sandbox's).
 func (d *swarmDriver) addContainer(slot uint32) {
 	d.hasSlot[slot] = true
+	table, _ := d.rec.gate.TableOf(slot)
+	if d.memAgent != nil {
+		if mc, on := memguard.ConfigFrom(&table.Policy().Memory, table.Policy().Mode); on {
+			if err := d.memAgent.AddContainer(slot, mc); err != nil {
+				log.Warningf("athena: swarm: container slot %d gets no memory agent: %v", slot, err)
+			}
+		}
+	}
 	if d.cfg.SelfModelOff {
 		return
 	}
-	table, _ := d.rec.gate.TableOf(slot)
 	cfg := d.cfg.SelfModel
 	cfg.Mode, _ = resolveSelfModel(table.Policy().Swarm.SelfModel.Mode, table.Policy().Mode, nil, cfg.StableAfter)
 	if err := d.sec.AddContainer(slot, cfg, nil, "a pod container's detector starts empty: learning"); err != nil {
@@ -285,7 +314,10 @@ func (d *swarmDriver) apply(o *security.Outcome, goid uint64, lines []byte, coun
 		Mode: o.Mode, Delay: o.Delay, Score: dec.Score, Reason: dec.Reason, Evidence: d.named(dec.Evidence),
 		Repeats: o.Repeats,
 	}
-	if dec.Action.Harms() || o.Carried {
+	switch {
+	case dec.Limit:
+		rec.Quorum = "none needed: a limit the operator set"
+	case dec.Action.Harms() || o.Carried:
 		rec.Quorum = d.sec.QuorumRule()
 	}
 	if dec.Agent == security.RulesAgent && !o.Carried && dec.Action == agent.ActDeny {
@@ -339,6 +371,15 @@ func (d *swarmDriver) inject(name string, stop bool) error {
 	}
 	d.flushObserved()
 	return err
+}
+
+// setAgentMode sets the mode of agent name in a status.
+func setAgentMode(agents []AgentStatus, name, mode string) {
+	for i := range agents {
+		if agents[i].Name == name {
+			agents[i].Mode = mode
+		}
+	}
 }
 
 // slotOf returns t's container slot.
@@ -492,6 +533,13 @@ func (d *swarmDriver) status() *SwarmStatus {
 	st.StateBytes = total + uint64(unsafe.Sizeof(taskSlot{}))*taskSlots + uint64(unsafe.Sizeof(event.Call{}))*uint64(rs.Capacity)
 	if d.mem != nil {
 		st.Memory = d.mem.status(d.containerID)
+		for _, cs := range d.memAgent.Containers() {
+			st.Memory.Containers = append(st.Memory.Containers, MemoryAgentStatus{Container: d.containerID(cs.Container), Mode: cs.Mode.String(),
+				ExecAnon: cs.ExecAnon, WX: cs.WX, PeakRate: cs.PeakRate, Threshold: cs.Threshold, Budget: cs.Budget, Over: cs.Over, Kills: cs.Kills})
+			if cs.Container == 0 {
+				setAgentMode(st.Agents, memguard.Name, cs.Mode.String())
+			}
+		}
 		st.StateBytes += uint64(unsafe.Sizeof(event.Mem{})) * uint64(d.mem.feed.ring.Cap())
 	}
 	var ms runtime.MemStats

@@ -130,11 +130,11 @@ const (
 
 // Memory classes of a KindFault event (Args[3]).
 const (
-	MemUnknown = iota // not classified
-	MemAnon           // private anonymous memory (heap, stack, anonymous mmap)
-	MemFile           // a file mapping
-	MemOther          // shared anonymous memory, device or special mappings
-	MemUnmapped       // no mapping at the address
+	MemUnknown  = iota // not classified
+	MemAnon            // private anonymous memory (heap, stack, anonymous mmap)
+	MemFile            // a file mapping
+	MemOther           // shared anonymous memory, device or special mappings
+	MemUnmapped        // no mapping at the address
 )
 
 // Operations of a KindMemory event (Args[0]).

@@ -2,10 +2,12 @@ package integration
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/athenaos/athena/sentry"
+	"github.com/athenaos/athena/swarm/record"
 )
 
 // swarmStatus polls a running container's swarm status until cond holds.
@@ -65,5 +67,76 @@ func TestFaultAddresses(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Errorf("no fault at %v", want)
+	}
+}
+
+// memoryPolicy allows every call and configures the memory agent.
+const memoryPolicy = "version: 1\nmode: enforce\ndefault: allow\nmemory:\n"
+
+// TestMemoryBudgetKills: a container over its memory budget loses its
+// largest thread group (the documented budget action, kill), which is
+// recorded as a limit the operator set, carried without a quorum.
+func TestMemoryBudgetKills(t *testing.T) {
+	requireIntegration(t)
+	probe := probeBinary(t)
+	dir := t.TempDir()
+	rt := "athena-it-budget"
+	registerRuntime(t, rt, "--athena-events-dir="+dir, "--athena-policy="+writePolicy(t, memoryPolicy+"  budget: 64Mi\n"))
+	start := time.Now()
+	r, id := runRecorded(t, rt, busybox, []string{"-v", probe + ":/probe:ro"}, "/probe", "alloc", "160", "60")
+	if r.code != 137 || time.Since(start) > 40*time.Second {
+		t.Fatalf("probe over budget: %v after %v; want killed (137) within seconds", r, time.Since(start))
+	}
+	var kill *record.Decision
+	for _, d := range swarmDecisions(t, dir, id) {
+		if d.Agent == "memory" && d.Action == "kill" && d.Carried {
+			kill = &d
+		}
+	}
+	if kill == nil || kill.PID != 1 || !strings.Contains(kill.Reason, "over budget 64 MiB") || !strings.HasPrefix(kill.Quorum, "none needed") {
+		t.Fatalf("budget kill record %+v; decisions %+v", kill, swarmDecisions(t, dir, id))
+	}
+
+	// Under the budget the same program runs to its end.
+	r, _ = runRecorded(t, rt, busybox, []string{"-v", probe + ":/probe:ro"}, "/probe", "alloc", "16", "0")
+	if r.code != 0 || !strings.Contains(r.stdout, "ok") {
+		t.Errorf("probe under budget: %v", r)
+	}
+}
+
+// TestAnonExecAndWX: executing code written into anonymous memory, and
+// asking for a writable and executable mapping, are detected and recorded
+// with their evidence. The memory agent alone has no quorum to kill, so
+// the probe runs on: the votes are what another detector would meet.
+func TestAnonExecAndWX(t *testing.T) {
+	requireIntegration(t)
+	probe := probeBinary(t)
+	dir := t.TempDir()
+	rt := "athena-it-anonexec"
+	registerRuntime(t, rt, "--athena-events-dir="+dir, "--athena-policy="+writePolicy(t, memoryPolicy+"  mode: enforce\n"))
+	r, id := runRecorded(t, rt, busybox, []string{"-v", probe + ":/probe:ro"}, "sh", "-c", "/probe anonexec; /probe wx")
+	if r.code != 0 || strings.Count(r.stdout, "ok") != 2 {
+		t.Fatalf("probe: %v", r)
+	}
+	var exec, wx *record.Decision
+	for _, d := range swarmDecisions(t, dir, id) {
+		if d.Agent != "memory" {
+			continue
+		}
+		switch {
+		case d.Asked == "kill" && strings.Contains(strings.Join(d.Evidence, " "), "anon"):
+			exec = &d
+		case d.Asked == "deny" && strings.Contains(strings.Join(d.Evidence, " "), "PROT_WRITE|PROT_EXEC"):
+			wx = &d
+		}
+	}
+	if exec == nil || !exec.Pending || exec.Carried {
+		t.Errorf("anonymous exec decision %+v: want a pending kill vote with the fault's evidence", exec)
+	}
+	if wx == nil || !wx.Pending {
+		t.Errorf("W+X decision %+v: want a pending deny vote naming the protection", wx)
+	}
+	if t.Failed() {
+		t.Logf("decisions: %+v", swarmDecisions(t, dir, id))
 	}
 }
