@@ -113,6 +113,11 @@ func startSwarm(args []string) {
 	}
 	gate := sentry.InstallSyscallGate(events, calls, new(sentry.GateStats))
 	gate.EnableFaultPath(mem)
+	packets, err := ring.New[event.Event](sentry.PacketRingSize)
+	if err != nil {
+		panic(err)
+	}
+	gate.EnablePacketPath(packets)
 	sentry.SetPlatformName(globalFlagValue(os.Args[1:], "platform"))
 	go func() {
 		p, err := policy.Parse(name, text)
@@ -123,6 +128,9 @@ func startSwarm(args []string) {
 		if err != nil {
 			fail(fmt.Errorf("loading the policy: %w", err))
 		}
+		// The packet filter goes in before the policy is published,
+		// so before the app's first call (and first packet).
+		gate.PreparePacketPath(p)
 		gate.Publish("", table)
 		rec := sentry.NewRecorder(id, gate, events, link, name, digest)
 		cfg, note := sentry.NewSwarmConfig(p, modelData, modelFD)

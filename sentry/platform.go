@@ -161,6 +161,7 @@ func noteKernel(k *kernel.Kernel) {
 	for _, h := range kernelHooks {
 		h(k)
 	}
+	close(kernelKnown)
 }
 
 // OnKernel registers h to run when the sandbox's first task is created

@@ -3,6 +3,7 @@ package sentry
 import (
 	"fmt"
 	"github.com/athenaos/athena/swarm/memguard"
+	"github.com/athenaos/athena/swarm/netguard"
 
 	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/quorum"
@@ -60,6 +61,7 @@ func NewSwarmConfig(p *policy.Policy, modelData []byte, modelFD int) (SwarmConfi
 	}
 	cfg.Security.Quorum = q
 	cfg.Memory, cfg.MemoryOn = memguard.ConfigFrom(&p.Memory, p.Mode)
+	cfg.Network, cfg.NetworkOn = netguard.ConfigFrom(&p.Network, p.Mode)
 	cfg.Security.Supervisor = supervisor.Config{Intensity: sw.Supervisor.Intensity, Period: sw.Supervisor.Period}
 	return cfg, note
 }

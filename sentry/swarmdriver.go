@@ -3,6 +3,7 @@ package sentry
 import (
 	"fmt"
 	"github.com/athenaos/athena/swarm/memguard"
+	"github.com/athenaos/athena/swarm/netguard"
 	"runtime"
 	"time"
 	"unsafe"
@@ -51,9 +52,11 @@ type SwarmConfig struct {
 	// ModelFile is the descriptor of the model file (-1: none).
 	ModelFile int
 	// Memory configures the memory agent for the root container
-	// (MemoryOn false: off for it).
-	Memory   memguard.ContainerConfig
-	MemoryOn bool
+	// (MemoryOn false: off for it); Network the network agent.
+	Memory    memguard.ContainerConfig
+	MemoryOn  bool
+	Network   netguard.Config
+	NetworkOn bool
 }
 
 // swarmDriver is the slow-path half of the swarm: it drains the call
@@ -78,6 +81,12 @@ type swarmDriver struct {
 	// memory agent (supervised, fail-open).
 	mem      *memDriver
 	memAgent *memguard.Agent
+	// net is the packet path (nil: none); netAgent the network agent
+	// (supervised, fail-open); packets a batch of its flow events.
+	net          *netPath
+	netAgent     *netguard.Agent
+	packets      []event.Event
+	lastNetSweep time.Time
 	// lines and count collect the records of observe.
 	lines    []byte
 	count    int
@@ -139,6 +148,24 @@ func newSwarmDriver(id string, rec *Recorder, feed *callFeed, cfg SwarmConfig) (
 		d.memAgent = mg
 		if cfg.MemoryOn {
 			if err := mg.AddContainer(0, cfg.Memory); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if np := rec.gate.net; np != nil {
+		ng, err := netguard.New(netguard.DefaultConfig())
+		if err != nil {
+			return nil, err
+		}
+		// Advisory: without it, flows are still filtered by the egress
+		// rules and the blocks in force (which then expire); only new
+		// detections stop.
+		if err := sec.AddAgent(supervisor.Spec{Agent: ng, Policy: supervisor.FailOpen}); err != nil {
+			return nil, err
+		}
+		d.net, d.netAgent, d.packets = np, ng, make([]event.Event, 64)
+		if cfg.NetworkOn {
+			if err := ng.AddContainer(0, cfg.Network); err != nil {
 				return nil, err
 			}
 		}
@@ -214,6 +241,18 @@ func (d *swarmDriver) drainOthers() int {
 	n := 0
 	if d.mem != nil {
 		n += d.mem.drain(&d.oev, d.observe)
+	}
+	if d.net != nil {
+		for {
+			k := d.net.events.Drain(d.packets)
+			for i := range d.packets[:k] {
+				d.observe(&d.packets[i])
+			}
+			n += k
+			if k < len(d.packets) {
+				break
+			}
+		}
 	}
 	d.flushObserved()
 	return n
@@ -373,6 +412,16 @@ func (d *swarmDriver) inject(name string, stop bool) error {
 	return err
 }
 
+// isNetAgent reports whether name is one of the network agent's
+// detectors, whose decisions are about a container's flows.
+func isNetAgent(name string) bool {
+	switch name {
+	case netguard.AgentEgress, netguard.AgentScan, netguard.AgentBurst, netguard.AgentLimit:
+		return true
+	}
+	return false
+}
+
 // setAgentMode sets the mode of agent name in a status.
 func setAgentMode(agents []AgentStatus, name, mode string) {
 	for i := range agents {
@@ -405,6 +454,12 @@ func (d *swarmDriver) carryOut(o *security.Outcome, goid uint64) {
 			d.feed.setAction(goid, actDelay, uint64(o.Delay/time.Microsecond), now.Add(o.Hold))
 		}
 	case agent.ActDeny:
+		if dec.PID == 0 && d.net != nil && isNetAgent(dec.Agent) {
+			if !d.net.block(dec, d.netAgent.Hold(*dec)) {
+				return
+			}
+			break
+		}
 		if goid != 0 {
 			d.feed.setAction(goid, actDeny, uint64(unix.EPERM), now.Add(o.Hold))
 		}
@@ -440,6 +495,13 @@ func (d *swarmDriver) tick(now time.Time, force bool) {
 	if d.mem != nil {
 		d.mem.sample(now, sandboxKernel.Load(), d.slotOf, &d.oev, d.observe)
 		d.flushObserved()
+	}
+	if d.net != nil {
+		d.net.installLate(d.feed.kernel.Load())
+		if f := d.net.filter.Load(); f != nil && now.Sub(d.lastNetSweep) >= time.Second {
+			d.lastNetSweep = now
+			f.Sweep(now) // flow ends and updates, expired blocks
+		}
 	}
 	d.out = d.sec.Tick(now, d.out[:0])
 	var lines []byte
@@ -541,6 +603,14 @@ func (d *swarmDriver) status() *SwarmStatus {
 			}
 		}
 		st.StateBytes += uint64(unsafe.Sizeof(event.Mem{})) * uint64(d.mem.feed.ring.Cap())
+	}
+	if d.net != nil {
+		st.Network = d.net.status(d.netAgent)
+		if c, ok := d.netAgent.Config(0); ok {
+			setAgentMode(st.Agents, d.netAgent.Name(), c.Mode.String())
+		}
+		st.Rings = append(st.Rings, RingStatus{Name: "packets", Capacity: d.net.events.Cap(), Len: d.net.events.Len(),
+			Pushed: d.net.events.Stats().Pushed, Dropped: d.net.events.Stats().Dropped, Drained: d.net.events.Stats().Popped})
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

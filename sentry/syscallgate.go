@@ -44,6 +44,8 @@ type SyscallGate struct {
 	// mem is the memory feed (nil when faults are not watched): W+X
 	// mapping requests go to it. Set before the kernel starts.
 	mem *memFeed
+	// net is the packet path (nil: packets are not watched).
+	net *netPath
 	// wake rouses the recorder's drainer when it sleeps (drainerAsleep)
 	// and an event arrives, so that records reach the host within
 	// moments even when the sandbox is killed soon after. Only recorded

@@ -29,7 +29,7 @@ type Network struct {
 	Burst  NetworkBurst
 	Limits NetworkLimits
 	// BlockHold is how long a carried block lasts after the last
-	// decision that asked for it, positive, at most MaxBlockHold (0: 30s).
+	// decision that asked for it, positive, at most NetBlockHoldMax (0: 30s).
 	BlockHold time.Duration
 }
 
@@ -59,10 +59,10 @@ type EgressRule struct {
 
 // IP protocol numbers of egress rules and flows.
 const (
-	IPProtoAny    = 0  // an egress rule's "any"
-	IPProtoICMP   = 1  // in an egress rule: ICMP and ICMPv6
-	IPProtoTCP    = 6  //
-	IPProtoUDP    = 17 //
+	IPProtoAny    = 0 // an egress rule's "any"
+	IPProtoICMP   = 1 // in an egress rule: ICMP and ICMPv6
+	IPProtoTCP    = 6
+	IPProtoUDP    = 17
 	IPProtoICMPv6 = 58 // a flow's; rules say IPProtoICMP
 )
 
@@ -78,13 +78,13 @@ const (
 // this package, so this one cannot import it; a netguard test checks that
 // both agree).
 const (
-	NetScanMax     = 1024             // netguard.MaxScanThreshold
-	NetScanWindow  = 10 * time.Minute // netguard.MaxScanWindow
-	NetFactorMax   = 1000             // netguard.MaxBurstFactor
-	MaxBlockHold   = 24 * time.Hour   // netguard.MaxBlockHold
-	MaxLimitHold   = time.Hour        // netguard.MaxLimitHold
-	netScanMin     = 2                // one port or host is no scan
-	egressProtoAny = "any"
+	NetScanMax       = 1024             // netguard.MaxScanThreshold
+	NetScanWindowMax = 10 * time.Minute // netguard.MaxScanWindow
+	NetFactorMax     = 1000             // netguard.MaxBurstFactor
+	NetBlockHoldMax  = 24 * time.Hour   // netguard.MaxBlockHold
+	NetLimitHoldMax  = time.Hour        // netguard.MaxLimitHold
+	netScanMin       = 2                // one port or host is no scan
+	egressProtoAny   = "any"
 )
 
 var (
@@ -103,7 +103,7 @@ var (
 type NetworkScan struct {
 	// Ports and Hosts are 2..NetScanMax (0: 20).
 	Ports, Hosts int
-	// Window is positive, at most NetScanWindow (0: 5s).
+	// Window is positive, at most NetScanWindowMax (0: 5s).
 	Window time.Duration
 }
 
@@ -121,7 +121,7 @@ type NetworkBurst struct {
 type NetworkLimits struct {
 	// NewFlows is the most new outbound flows per second (0: no limit).
 	NewFlows uint32
-	// Hold is how long the block lasts, positive, at most MaxLimitHold
+	// Hold is how long the block lasts, positive, at most NetLimitHoldMax
 	// (0: 1s).
 	Hold time.Duration
 }
@@ -302,7 +302,7 @@ func (p *parser) network(v *yaml.Node) (Network, error) {
 		case "limits":
 			err = p.netLimits(v, &n.Limits)
 		case "block_hold":
-			n.BlockHold, err = p.durationMax(v, "network.block_hold", MaxBlockHold)
+			n.BlockHold, err = p.durationMax(v, "network.block_hold", NetBlockHoldMax)
 		}
 		return err
 	})
@@ -416,8 +416,14 @@ func (p *parser) egressTo(v *yaml.Node, what string, r *EgressRule) error {
 		if err != nil {
 			return Errorf(p.file, lines[i], "%s: %v", what, err)
 		}
-		if _, ok := e.IP(); !ok {
+		ip, ok := e.IP()
+		if !ok {
 			return Errorf(p.file, lines[i], "%s: %q: egress rules name IP endpoints (HOST:PORTS, [IPv6]:PORTS, *:PORTS or *), not unix sockets", what, s)
+		}
+		if ip.PortHi == 0 {
+			// No flow goes to port 0; filters that read 0..0 as
+			// "every port" would disagree with this one.
+			return Errorf(p.file, lines[i], "%s: %q: no flow goes to port 0 (use :* for every port)", what, s)
 		}
 		if slices.Contains(vals[:i], s) {
 			return Errorf(p.file, lines[i], "%s: %q listed twice", what, s)
@@ -466,7 +472,7 @@ func (p *parser) netScan(n *yaml.Node, s *NetworkScan) error {
 			i, err = p.intIn(v, w, netScanMin, NetScanMax)
 			s.Hosts = int(i)
 		case "window":
-			s.Window, err = p.durationMax(v, w, NetScanWindow)
+			s.Window, err = p.durationMax(v, w, NetScanWindowMax)
 		}
 		return err
 	})
@@ -500,7 +506,7 @@ func (p *parser) netLimits(n *yaml.Node, l *NetworkLimits) error {
 			u, err = p.uintIn(v, w, 0, math.MaxUint32)
 			l.NewFlows = uint32(u)
 		case "hold":
-			l.Hold, err = p.durationMax(v, w, MaxLimitHold)
+			l.Hold, err = p.durationMax(v, w, NetLimitHoldMax)
 		}
 		return err
 	})
