@@ -62,6 +62,12 @@ func (g *SyscallGate) EnablePacketPath(r *ring.Ring[event.Event]) {
 // install puts the filter into k's root network stack, with the egress
 // rules of p (the root container's policy).
 func (np *netPath) install(k *kernel.Kernel, p *policy.Policy) {
+	if ns, ok := k.RootNetworkNamespace().Stack().(*netstack.Stack); ok && (ns.Stack == nil || ns.Stack.IPTables() == nil) {
+		// A restore: the kernel's first task exists before its network
+		// stack is loaded. The drainer installs the filter on its next
+		// tick (installLate), within swarmTick of the restore.
+		return
+	}
 	if !np.done.CompareAndSwap(false, true) {
 		return
 	}
