@@ -137,7 +137,7 @@ func (r *Recorder) drain() {
 		// Announce the sleep, then look once more: a push that did not
 		// see the announcement is in Len.
 		r.gate.drainerAsleep.Store(true)
-		if r.events.Len() == 0 && (r.swarm == nil || r.swarm.calls.Len() == 0) {
+		if r.events.Len() == 0 && (r.swarm == nil || r.swarm.waiting() == 0) {
 			timer.Reset(sleep)
 			select {
 			case <-r.gate.wake:
@@ -274,7 +274,7 @@ func (r *Recorder) tick(t *recorderTick, now time.Time) {
 	}
 	counters := [5]uint64{st.Recorded.Load(), st.Dropped.Load(), r.link.Lost.Load(), r.updates.Load() + r.refused.Load()}
 	if r.swarm != nil {
-		counters[4] = r.swarm.drained + r.swarm.recorded
+		counters[4] = r.swarm.drained + r.swarm.observed + r.swarm.recorded
 	}
 	if now.Sub(t.lastStatus) >= statusInterval && (counters != t.lastCounters || t.lastStatus.IsZero()) {
 		r.writeStatus()
@@ -510,7 +510,10 @@ func (r *Recorder) inject(msg policyMessage) {
 		status, detail = "refused", fmt.Sprintf("unknown fault %q (want %s or %s)", msg.fault, FaultAgentPanic, FaultAgentStop)
 	default:
 		var injErr error
-		err := r.onDrainer(func() { injErr = r.swarm.inject(msg.agent, msg.fault == FaultAgentStop) })
+		err := r.onDrainer(func() {
+			injErr = r.swarm.inject(msg.agent, msg.fault == FaultAgentStop)
+			r.swarmStatus.Store(r.swarm.status()) // show the agent's new state now
+		})
 		if err == nil {
 			err = injErr
 		}
@@ -518,6 +521,7 @@ func (r *Recorder) inject(msg policyMessage) {
 			status, detail = "refused", err.Error()
 		}
 	}
+	r.writeStatus()
 	r.writeLine(fmt.Appendf(nil, `{"type":"inject","time":%q,"container":%q,"fault":%q,"agent":%q,"status":%q,"error":%q}`+"\n",
 		now(), msg.container, msg.fault, msg.agent, status, detail))
 }

@@ -21,6 +21,9 @@ import (
 	"github.com/athenaos/athena/swarm/ring"
 )
 
+// closedIdle is how long a reset or closed flow stays in the flow table.
+const closedIdle = 2 * time.Second
+
 // PacketRingSize bounds the flow events waiting for the drainer (512
 // bytes each): new flows, refusals and ends, never one per packet.
 const PacketRingSize = 2048
@@ -90,7 +93,10 @@ func (np *netPath) install(k *kernel.Kernel, p *policy.Policy) {
 		st.Stack, st.Why = fmt.Sprintf("%T", ns), "not gVisor's netstack: no packet path"
 		return
 	}
-	f := filter.New(np.events, 0, filter.Options{Stack: s})
+	// A reset or closed flow ends 2 s after its last packet (the
+	// filter's default is 10 s): a scan's refused probes then reach the
+	// scan detector within the quorum window of the burst they make.
+	f := filter.New(np.events, 0, filter.Options{Stack: s, ClosedIdle: closedIdle})
 	rules, defaultAllow := egressRules(p)
 	if err := f.SetEgress(rules, defaultAllow); err != nil {
 		// Parse checked the rules; a rule the filter cannot compile is
@@ -208,7 +214,7 @@ func (np *netPath) status(ng *netguard.Agent) *NetworkStatus {
 	}
 	if ng != nil {
 		if gs, ok := ng.Stats(0); ok {
-			st.BytesOut, st.BytesIn = gs.BytesOut, gs.BytesIn
+			st.BytesOut, st.BytesIn, st.Failed = gs.BytesOut, gs.BytesIn, gs.Failed
 		}
 		for _, r := range ng.TopRemotes(0, 5) {
 			st.TopRemotes = append(st.TopRemotes, RemoteStatus{Remote: r.Addr.String(), Flows: r.Flows, BytesOut: r.BytesOut, BytesIn: r.BytesIn})

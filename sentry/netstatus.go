@@ -13,13 +13,16 @@ type NetworkStatus struct {
 	// Egress summarizes the egress policy ("default allow, 2 rules").
 	Egress string `json:"egress,omitempty"`
 	// Counters of the filter since the sandbox started.
-	Flows      uint64         `json:"flows"`
-	LiveFlows  uint64         `json:"live_flows"`
-	Refused    uint64         `json:"refused"`
-	Blocked    uint64         `json:"blocked"`
-	Packets    uint64         `json:"packets"`
-	TableMiss  uint64         `json:"table_misses"`
-	RingDrops  uint64         `json:"ring_drops"`
+	Flows     uint64 `json:"flows"`
+	LiveFlows uint64 `json:"live_flows"`
+	Refused   uint64 `json:"refused"`
+	Blocked   uint64 `json:"blocked"`
+	Packets   uint64 `json:"packets"`
+	TableMiss uint64 `json:"table_misses"`
+	RingDrops uint64 `json:"ring_drops"`
+	// Failed counts failed outbound probes (refused, or unanswered: what
+	// the scan detector counts).
+	Failed     uint64         `json:"failed_probes"`
 	BytesOut   uint64         `json:"bytes_out"`
 	BytesIn    uint64         `json:"bytes_in"`
 	Blocks     []BlockStatus  `json:"blocks,omitempty"`

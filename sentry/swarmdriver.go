@@ -88,10 +88,12 @@ type swarmDriver struct {
 	packets      []event.Event
 	lastNetSweep time.Time
 	// lines and count collect the records of observe.
-	lines    []byte
-	count    int
-	out      []security.Outcome
-	drained  uint64
+	lines   []byte
+	count   int
+	out     []security.Outcome
+	drained uint64
+	// observed counts the other paths' events (faults, samples, flows).
+	observed uint64
 	recorded uint64
 	hasSlot  [maxSlots]bool
 	// published is, per container slot, 1 + the pairs and syscalls of
@@ -206,7 +208,7 @@ func (d *swarmDriver) publishModels() {
 func (d *swarmDriver) drain(now time.Time) int {
 	n := d.calls.Drain(d.batch)
 	if n == 0 {
-		return 0
+		return d.drainOthers()
 	}
 	d.drained += uint64(n)
 	ns := now.UnixNano()
@@ -236,6 +238,18 @@ func (d *swarmDriver) drain(now time.Time) int {
 	return n + d.drainOthers()
 }
 
+// waiting returns how many items wait in the swarm's rings.
+func (d *swarmDriver) waiting() int {
+	n := d.calls.Len()
+	if d.mem != nil {
+		n += d.mem.feed.ring.Len()
+	}
+	if d.net != nil {
+		n += d.net.events.Len()
+	}
+	return n
+}
+
 // drainOthers feeds the other paths' waiting events to the swarm.
 func (d *swarmDriver) drainOthers() int {
 	n := 0
@@ -261,6 +275,7 @@ func (d *swarmDriver) drainOthers() int {
 // observe feeds one event of another path than the call feed to the
 // swarm and carries out what follows; flushObserved writes the records.
 func (d *swarmDriver) observe(e *event.Event) {
+	d.observed++
 	if e.Container >= maxSlots {
 		return
 	}

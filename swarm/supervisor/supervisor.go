@@ -295,6 +295,7 @@ func (s *Supervisor) Inject(name string, stop bool, out []agent.Decision) ([]age
 			return out, nil
 		}
 		c.lastPanic = InjectedPanic
+		c.to(Restarting) // a child leaves Running only to restart or to give up from there
 		return s.giveUp(c, "stopped by the operator", out), nil
 	}
 	return out, fmt.Errorf("%w: %q", ErrNoChild, name)

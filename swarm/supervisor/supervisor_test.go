@@ -716,3 +716,33 @@ func BenchmarkHandle(b *testing.B) {
 		})
 	}
 }
+
+func TestInject(t *testing.T) {
+	s, err := New(Config{}, Spec{Agent: snapshotting("open", 0), Policy: FailOpen}, Spec{Agent: snapshotting("closed", 0), Policy: FailClosed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &event.Event{Kind: event.KindSyscall}
+	s.Tick(time.Unix(1, 0), nil)
+	if _, err := s.Inject("open", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Handle(ev, nil) // the injected panic, recovered and restarted
+	st := s.Status()
+	if st[0].State != Running || st[0].Panics != 1 || st[0].Restarts != 1 || st[0].LastPanic == "" {
+		t.Errorf("after an injected panic: %+v", st[0])
+	}
+	if out, err := s.Inject("open", true, nil); err != nil || len(out) != 0 || s.Status()[0].State != Stopped || s.Degraded() {
+		t.Errorf("stopping a fail-open child: %v, %v, %+v, degraded %v", out, err, s.Status()[0], s.Degraded())
+	}
+	out, err := s.Inject("closed", true, nil)
+	if err != nil || len(out) != 1 || out[0].Action != agent.ActDeny || s.Status()[1].State != Failed || !s.Degraded() {
+		t.Errorf("stopping a fail-closed child: %v, %v, %+v, degraded %v", out, err, s.Status()[1], s.Degraded())
+	}
+	if _, err := s.Inject("open", false, nil); err == nil {
+		t.Error("injecting into a stopped child: no error")
+	}
+	if _, err := s.Inject("nosuch", false, nil); !errors.Is(err, ErrNoChild) {
+		t.Errorf("injecting into an unknown child: %v", err)
+	}
+}
