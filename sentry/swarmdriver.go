@@ -512,7 +512,11 @@ func (d *swarmDriver) tick(now time.Time, force bool) {
 		d.flushObserved()
 	}
 	if d.net != nil {
-		d.net.installLate(d.feed.kernel.Load())
+		k := sandboxKernel.Load() // an athena platform's: known before any call
+		if k == nil {
+			k = d.feed.kernel.Load() // another platform's: from the first call
+		}
+		d.net.installLate(k)
 		if f := d.net.filter.Load(); f != nil && now.Sub(d.lastNetSweep) >= time.Second {
 			d.lastNetSweep = now
 			f.Sweep(now) // flow ends and updates, expired blocks

@@ -219,6 +219,15 @@ func (g *SyscallGate) check(t *kernel.Task, sysno uintptr, args *arch.SyscallArg
 		uint64(args[0].Value), uint64(args[1].Value), uint64(args[2].Value),
 		uint64(args[3].Value), uint64(args[4].Value), uint64(args[5].Value),
 	}
+	if (sysno == unix.SYS_SETSOCKOPT || sysno == unix.SYS_GETSOCKOPT) && g.net != nil && netfilterOpt(&raw) {
+		// The app's own iptables would replace the athena filter
+		// (IPT_SO_SET_REPLACE), and listing a table that holds it
+		// crashes gVisor's netfilter code (it marshals only its own
+		// matcher types). Only reachable with --net-raw and
+		// CAP_NET_ADMIN.
+		g.stats.Denied.Add(1)
+		return 0, nil, linuxerr.EPERM
+	}
 	v := table.Decide(sysno, &raw)
 	if f := g.feed; f != nil && t != nil {
 		if a := f.call(g, t, sysno, slot); a != 0 {
@@ -344,4 +353,11 @@ func (g *SyscallGate) atExit(t *kernel.Task) {
 	case <-done:
 	case <-timer.C:
 	}
+}
+
+// netfilterOpt reports whether a setsockopt or getsockopt call is one of
+// iptables' (IPT_SO_* at SOL_IP, IP6T_SO_* at SOL_IPV6: options 64 to 67).
+func netfilterOpt(raw *[6]uint64) bool {
+	level, opt := raw[1], raw[2]
+	return (level == unix.SOL_IP || level == unix.SOL_IPV6) && opt >= 64 && opt <= 67
 }

@@ -66,6 +66,7 @@
 //     Options.TCPIdle is picked up again on its next packet without being
 //     judged, its direction guessed from the ports.
 //
-// Imports: gVisor's pkg/tcpip (stack, header) and swarm/ (event, ring);
+// Imports: gVisor's pkg/tcpip (stack, header), pkg/state (state.go) and
+// swarm/ (event, ring);
 // never pkg/sentry, syscalls/, fs/ or sentry/ (scripts/check-imports.sh).
 package filter

@@ -140,6 +140,9 @@ func (*Filter) Name() string { return "athena" }
 // so each packet is counted once per direction. Other hooks are not
 // judged (Tables does not run the matcher there).
 func (f *Filter) Match(hook stack.Hook, pkt *stack.PacketBuffer, _, _ string) (matches bool, hotdrop bool) {
+	if f.tab == nil {
+		return false, false // a placeholder restored from a checkpoint (state.go)
+	}
 	var out bool
 	switch hook {
 	case stack.Output:

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/athenaos/athena/swarm/event"
 	"github.com/athenaos/athena/swarm/ring"
@@ -476,5 +477,47 @@ func TestConcurrent(t *testing.T) {
 	}
 	if st.Live > 1+workers {
 		t.Errorf("%d live flows, want at most %d", st.Live, 1+workers)
+	}
+}
+
+// Packets whose transport header gVisor left in the payload (an IPv4 first
+// fragment coming in) are parsed from there; later fragments make no flow.
+func TestUnparsedTransportAndFragments(t *testing.T) {
+	f, r := newFilter(t, Options{})
+	local, remote := netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.1.0.1")
+
+	// A UDP datagram with its header still in the payload.
+	body := make([]byte, header.UDPMinimumSize+100)
+	header.UDP(body).Encode(&header.UDPFields{SrcPort: 53, DstPort: 3333, Length: uint16(len(body))})
+	pkt := stack.NewPacketBuffer(stack.PacketBufferOptions{ReserveHeaderBytes: 64, Payload: buffer.MakeWithData(body)})
+	ip := header.IPv4(pkt.NetworkHeader().Push(header.IPv4MinimumSize))
+	ip.Encode(&header.IPv4Fields{TotalLength: uint16(pkt.Size()), TTL: 64, Protocol: protoUDP, Flags: header.IPv4FlagMoreFragments,
+		SrcAddr: tcpipAddr(remote), DstAddr: tcpipAddr(local)})
+	pkt.NetworkProtocolNumber = header.IPv4ProtocolNumber
+	if match(f, stack.Input, pkt) {
+		t.Fatal("refused")
+	}
+	evs := pop(r)
+	if len(evs) != 1 || evs[0].Args[0] != 3333 || evs[0].Net.Port != 53 || evs[0].Flags&event.FlagInbound == 0 {
+		t.Fatalf("events %+v, want an inbound FlowNew 3333 <- 53", evs)
+	}
+
+	// The next fragment: no transport header, no flow.
+	pkt = stack.NewPacketBuffer(stack.PacketBufferOptions{ReserveHeaderBytes: 64, Payload: buffer.MakeWithData(make([]byte, 64))})
+	ip = header.IPv4(pkt.NetworkHeader().Push(header.IPv4MinimumSize))
+	ip.Encode(&header.IPv4Fields{TotalLength: uint16(pkt.Size()), TTL: 64, Protocol: protoUDP, FragmentOffset: 108,
+		SrcAddr: tcpipAddr(remote), DstAddr: tcpipAddr(local)})
+	pkt.NetworkProtocolNumber = header.IPv4ProtocolNumber
+	if match(f, stack.Input, pkt) || len(pop(r)) != 0 {
+		t.Fatal("a later fragment was judged")
+	}
+	if st := f.Stats(); st.Packets != 2 || st.New != 1 {
+		t.Errorf("Stats = %+v", st)
+	}
+}
+
+func TestSlotSize(t *testing.T) {
+	if n := unsafe.Sizeof(slot{}); n != 136 {
+		t.Errorf("a slot takes %d bytes; Options.Slots says 136", n)
 	}
 }

@@ -93,10 +93,12 @@ type Stats struct {
 	Live uint64
 	// New counts flows accepted (FlowNew), Refused flows the egress rules
 	// refused (FlowRefused), Blocked flows a block refused or cut
-	// (FlowBlocked); those that found no room in the table included.
+	// (FlowBlocked).
 	New, Refused, Blocked uint64
-	// Misses counts first packets of flows that found no room in the
-	// table: accepted unaccounted, or refused by the rules all the same.
+	// Misses counts packets of flows that found no room in the table.
+	// Such a flow never gets an entry, so each of its packets is a miss:
+	// accepted unaccounted, or refused by the rules all the same (and
+	// then counted in Refused or Blocked, with an event, per packet).
 	Misses uint64
 	// RingDrops counts flow events lost because the ring was full.
 	RingDrops uint64

@@ -206,3 +206,29 @@ func TestAgentFaultsLeaveTheAppRunning(t *testing.T) {
 		t.Errorf("the app after both agents stopped: %v", r)
 	}
 }
+
+// TestCheckpointWithThePacketFilter: the filter's matcher and target are
+// in the network stack's tables, which a checkpoint saves; the checkpoint
+// works, and the restored sandbox runs a fresh filter of its own.
+func TestCheckpointWithThePacketFilter(t *testing.T) {
+	requireIntegration(t)
+	o := newOCI(t)
+	// runsc spec's network namespace gives the sandbox a netstack
+	// (loopback only).
+	bundle := makeBundle(t, o, "sleep", "1000")
+	id := uniqueName("ckpt-net")
+	t.Cleanup(func() { o.run("delete", "-force", id) })
+	o.must("run", "--detach", "--bundle="+bundle, id)
+	img := t.TempDir()
+	o.must("checkpoint", "--image-path="+img, id)
+	o.must("delete", "-force", id)
+	o.must("restore", "--detach", "--image-path="+img, "--bundle="+bundle, id)
+	bin := athenaBinary(t)
+	eventually(t, 20*time.Second, "the restored sandbox's filter", func() bool {
+		r := runCmd(t, "", bin, "--root="+o.root, "swarm", "status", id)
+		return strings.Contains(r.stdout, "network (netstack, packet filter on")
+	})
+	if r := o.run("exec", id, "echo", "alive"); strings.TrimSpace(r.stdout) != "alive" {
+		t.Errorf("restored container: %v", r)
+	}
+}
