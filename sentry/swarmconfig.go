@@ -2,9 +2,9 @@ package sentry
 
 import (
 	"fmt"
+
 	"github.com/athenaos/athena/swarm/memguard"
 	"github.com/athenaos/athena/swarm/netguard"
-
 	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/quorum"
 	"github.com/athenaos/athena/swarm/rate"

@@ -2,8 +2,6 @@ package sentry
 
 import (
 	"fmt"
-	"github.com/athenaos/athena/swarm/memguard"
-	"github.com/athenaos/athena/swarm/netguard"
 	"runtime"
 	"time"
 	"unsafe"
@@ -14,6 +12,8 @@ import (
 
 	"github.com/athenaos/athena/swarm/agent"
 	"github.com/athenaos/athena/swarm/event"
+	"github.com/athenaos/athena/swarm/memguard"
+	"github.com/athenaos/athena/swarm/netguard"
 	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/rate"
 	"github.com/athenaos/athena/swarm/record"
@@ -507,15 +507,15 @@ func (d *swarmDriver) tick(now time.Time, force bool) {
 		}
 		break
 	}
+	k := sandboxKernel.Load() // an athena platform's: known before any call
+	if k == nil {
+		k = d.feed.kernel.Load() // another platform's: from the first call
+	}
 	if d.mem != nil {
-		d.mem.sample(now, sandboxKernel.Load(), d.slotOf, &d.oev, d.observe)
+		d.mem.sample(now, k, d.slotOf, &d.oev, d.observe)
 		d.flushObserved()
 	}
 	if d.net != nil {
-		k := sandboxKernel.Load() // an athena platform's: known before any call
-		if k == nil {
-			k = d.feed.kernel.Load() // another platform's: from the first call
-		}
 		d.net.installLate(k)
 		if f := d.net.filter.Load(); f != nil && now.Sub(d.lastNetSweep) >= time.Second {
 			d.lastNetSweep = now

@@ -31,6 +31,13 @@ type Network struct {
 	// BlockHold is how long a carried block lasts after the last
 	// decision that asked for it, positive, at most NetBlockHoldMax (0: 30s).
 	BlockHold time.Duration
+	// FilterOff ("filter: off") leaves the packet filter out of the
+	// sandbox's network stack: no egress rules, no flow accounting, no
+	// scan or burst detection, and none of the cost of gVisor's
+	// connection tracking, which any filter table turns on. For
+	// workloads that measure their loopback throughput and need no
+	// packet path.
+	FilterOff bool
 }
 
 // Egress is "network.egress": which outbound flows the packet filter lets
@@ -88,7 +95,7 @@ const (
 )
 
 var (
-	networkKeys    = []string{"mode", "egress", "scan", "burst", "limits", "block_hold"}
+	networkKeys    = []string{"mode", "filter", "egress", "scan", "burst", "limits", "block_hold"}
 	egressKeys     = []string{"default", "rules"}
 	egressRuleKeys = []string{"name", "action", "protocol", "to"}
 	netScanKeys    = []string{"ports", "hosts", "window"}
@@ -131,7 +138,7 @@ type NetworkLimits struct {
 func (n *Network) IsZero() bool {
 	return n.Mode == AgentAuto && !n.Egress.DefaultDeny && len(n.Egress.Rules) == 0 &&
 		n.Scan == (NetworkScan{}) && n.Burst == (NetworkBurst{}) && n.Limits == (NetworkLimits{}) &&
-		n.BlockHold == 0
+		n.BlockHold == 0 && !n.FilterOff
 }
 
 // clone returns a deep copy of n.
@@ -293,6 +300,17 @@ func (p *parser) network(v *yaml.Node) (Network, error) {
 		switch key {
 		case "mode":
 			n.Mode, err = p.agentMode(v, "network.mode")
+		case "filter":
+			var s string
+			if s, err = p.scalar(v, "network.filter"); err == nil {
+				switch s {
+				case "on":
+				case "off":
+					n.FilterOff = true
+				default:
+					err = p.errf(v, "network.filter: unknown %q (want on or off)", s)
+				}
+			}
 		case "egress":
 			n.Egress, err = p.egress(v)
 		case "scan":
@@ -306,6 +324,9 @@ func (p *parser) network(v *yaml.Node) (Network, error) {
 		}
 		return err
 	})
+	if err == nil && n.FilterOff && (n.Egress.DefaultDeny || len(n.Egress.Rules) > 0) {
+		err = p.errf(v, "network.filter: off leaves no packet filter to apply network.egress; remove one of them")
+	}
 	return n, err
 }
 
@@ -520,6 +541,9 @@ func marshalNetwork(n *Network) *yaml.Node {
 	}
 	root := mapping(false)
 	addMode(root, n.Mode)
+	if n.FilterOff {
+		add(root, "filter", scalar("off"))
+	}
 	if e := &n.Egress; e.DefaultDeny || len(e.Rules) > 0 {
 		m := mapping(false)
 		if e.DefaultDeny {

@@ -164,7 +164,7 @@ func TestNetworkErrors(t *testing.T) {
 	const head = "version: 1\ndefault: allow\n"
 	for _, tc := range []struct{ name, src, want string }{
 		{"not a mapping", "network: on\n", `x.yaml:3: network must be a mapping`},
-		{"unknown key", "network:\n  firewall: {}\n", `x.yaml:4: network: unknown key "firewall" (want one of mode, egress, scan, burst, limits, block_hold)`},
+		{"unknown key", "network:\n  firewall: {}\n", `x.yaml:4: network: unknown key "firewall" (want one of mode, filter, egress, scan, burst, limits, block_hold)`},
 		{"dup key", "network:\n  scan: {}\n  scan: {}\n", `x.yaml:5: network: duplicate key "scan" (first at line 4)`},
 		{"bad mode", "network: {mode: strict}\n", `x.yaml:3: network.mode: unknown mode "strict" (want auto, off, learn, observe, enforce)`},
 
@@ -311,4 +311,27 @@ func FuzzNetwork(f *testing.F) {
 			t.Fatalf("round trip differs:\n%s", out)
 		}
 	})
+}
+
+func TestNetworkFilterOff(t *testing.T) {
+	p, err := Parse("x.yaml", []byte("version: 1\nmode: enforce\ndefault: allow\nnetwork:\n  filter: off\n"))
+	if err != nil || !p.Network.FilterOff || p.Network.IsZero() {
+		t.Fatalf("filter: off: %v, %+v", err, p.Network)
+	}
+	out, err := Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := Parse("y.yaml", out)
+	if err != nil || !q.Equal(p) {
+		t.Errorf("round trip of %s: %v", out, err)
+	}
+	for _, bad := range []string{
+		"network:\n  filter: maybe\n",
+		"network:\n  filter: off\n  egress: {default: deny}\n",
+	} {
+		if _, err := Parse("x.yaml", []byte("version: 1\nmode: enforce\ndefault: allow\n"+bad)); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
 }
