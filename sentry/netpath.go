@@ -231,9 +231,6 @@ func (np *netPath) status(ng *netguard.Agent) *NetworkStatus {
 	return &st
 }
 
-// kernelKnown is closed when the sandbox's kernel is known (noteKernel).
-var kernelKnown = make(chan struct{})
-
 // PreparePacketPath installs the packet filter with the egress rules of p
 // (the root container's policy) before the caller publishes the policy:
 // under an athena platform it waits until the first task exists, which

@@ -107,8 +107,8 @@ type athenaPlatform struct {
 }
 
 // NewContext implements platform.Platform.NewContext. ctx is the new
-// task's (kernel.Task.AsyncContext): the first one gives the sandbox's
-// kernel to whoever waits for it (the network filter, memory samples).
+// task's (kernel.Task.AsyncContext): the first one makes the sandbox's
+// kernel known (noteKernel), before any of its tasks runs.
 func (p *athenaPlatform) NewContext(ctx context.Context) platform.Context {
 	if k := kernel.KernelFromContext(ctx); k != nil {
 		noteKernel(k)
@@ -147,27 +147,19 @@ func SetPlatformName(name string) { activePlatform.Store(name) }
 // faultPath is the installed fault feed (nil: faults are not watched).
 var faultPath atomic.Pointer[memFeed]
 
-// sandboxKernel is the sandbox's kernel, from its first task.
-var sandboxKernel atomic.Pointer[kernel.Kernel]
-
-// kernelHooks run once, on the goroutine creating the first task, when
-// the kernel becomes known (before that task runs).
-var kernelHooks []func(*kernel.Kernel)
+// sandboxKernel is the sandbox's kernel, from its first task; kernelKnown
+// is closed when it is set.
+var (
+	sandboxKernel atomic.Pointer[kernel.Kernel]
+	kernelKnown   = make(chan struct{})
+)
 
 func noteKernel(k *kernel.Kernel) {
 	if sandboxKernel.Load() != nil || !sandboxKernel.CompareAndSwap(nil, k) {
 		return
 	}
-	for _, h := range kernelHooks {
-		h(k)
-	}
-	close(kernelKnown)
+	close(kernelKnown) // PreparePacketPath waits for it
 }
-
-// OnKernel registers h to run when the sandbox's first task is created
-// (under an athena platform only). Preconditions: called before the
-// kernel starts.
-func OnKernel(h func(*kernel.Kernel)) { kernelHooks = append(kernelHooks, h) }
 
 // classify says what memory addr lies in: it walks the task's mappings
 // under the memory manager's read lock, so only exec faults (rare: one
