@@ -68,6 +68,14 @@ var metricDefs = []metricDef{
 	{"athena_swarm_ring_drained_total", counter, "Events taken out of the ring for the agents."},
 	{"athena_swarm_ring_dropped_total", counter, "Events dropped because the ring was full."},
 	{"athena_swarm_tasks", gauge, "Tasks (threads) the swarm tracks."},
+	{"athena_faults_watched", gauge, "1 when the sandbox runs on an athena platform and its page faults reach the swarm, else 0."},
+	{"athena_faults_total", counter, "Page faults the sentry handled, by access (exec: executable faults)."},
+	{"athena_wx_requests_total", counter, "Mappings asked for with write and execute at once."},
+	{"athena_resident_bytes", gauge, "The container's resident memory at its latest sample, in bytes."},
+	{"athena_net_filter", gauge, "1 when the packet filter is in the sandbox's network stack, else 0 (--network=host, network.filter: off)."},
+	{"athena_net_flows_total", counter, "Flows by outcome: accepted (new), refused by the egress rules, blocked by a swarm block."},
+	{"athena_net_packets_total", counter, "Packets the filter saw (each once per direction)."},
+	{"athena_net_blocks", gauge, "Blocks in force (carried network decisions)."},
 	{"athena_swarm_task_bytes", gauge, "Memory of the swarm's per-task state, all agents together, in bytes."},
 	{"athena_swarm_state_bytes", gauge, "Estimated memory of the swarm's whole state (models, tasks, rings), in bytes."},
 	{"athena_swarm_heap_bytes", gauge, "The sandbox's Go heap in use, in bytes."},
@@ -230,6 +238,23 @@ func (e *exposition) addStatus(id string, st *sentry.Status, now time.Time) {
 		e.addUint("athena_swarm_ring_dropped_total", r.Dropped, "container", c, "ring", r.Name)
 	}
 	e.add("athena_swarm_tasks", float64(sw.Tasks), "container", c)
+	if m := sw.Memory; m != nil {
+		e.add("athena_faults_watched", boolValue(m.Faults), "container", c)
+		e.addUint("athena_faults_total", m.FaultCount-m.ExecFaults, "container", c, "access", "data")
+		e.addUint("athena_faults_total", m.ExecFaults, "container", c, "access", "exec")
+		e.addUint("athena_wx_requests_total", m.WXRequests, "container", c)
+		for _, id := range slices.Sorted(maps.Keys(m.Usage)) {
+			e.addUint("athena_resident_bytes", m.Usage[id], "container", id)
+		}
+	}
+	if n := sw.Network; n != nil {
+		e.add("athena_net_filter", boolValue(n.Filter), "container", c)
+		e.addUint("athena_net_flows_total", n.Flows, "container", c, "outcome", "new")
+		e.addUint("athena_net_flows_total", n.Refused, "container", c, "outcome", "refused")
+		e.addUint("athena_net_flows_total", n.Blocked, "container", c, "outcome", "blocked")
+		e.addUint("athena_net_packets_total", n.Packets, "container", c)
+		e.add("athena_net_blocks", float64(len(n.Blocks)), "container", c)
+	}
 	e.addUint("athena_swarm_task_bytes", sw.TaskBytes, "container", c)
 	e.addUint("athena_swarm_state_bytes", sw.StateBytes, "container", c)
 	e.addUint("athena_swarm_heap_bytes", sw.HeapBytes, "container", c)

@@ -533,3 +533,41 @@ func TestLintExpositionCatches(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsOfTheFaultAndPacketPaths(t *testing.T) {
+	dir := t.TempDir()
+	st := fakeStatus(testID, 10)
+	st.Swarm.Memory = &sentry.MemoryStatus{Platform: "athena", Faults: true, FaultCount: 120, ExecFaults: 20, WXRequests: 1, Usage: map[string]uint64{testID: 1 << 20}}
+	st.Swarm.Network = &sentry.NetworkStatus{Stack: "netstack", Filter: true, Flows: 7, Refused: 2, Blocked: 1, Packets: 99, Blocks: []sentry.BlockStatus{{Remote: "10.0.0.1"}}}
+	writeStatus(t, filepath.Join(dir, testID+".json"), st)
+	e, err := gatherMetrics(dir, nil, nil, testEpoch.Add(10*time.Second), func(err error) { t.Error(err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if _, err := e.WriteTo(&b); err != nil {
+		t.Fatal(err)
+	}
+	c := `{container="` + testID + `"`
+	for _, want := range []string{
+		"athena_faults_watched" + c + "} 1",
+		"athena_faults_total" + c + `,access="data"} 100`,
+		"athena_faults_total" + c + `,access="exec"} 20`,
+		"athena_wx_requests_total" + c + "} 1",
+		"athena_resident_bytes" + c + "} 1048576",
+		"athena_net_filter" + c + "} 1",
+		"athena_net_flows_total" + c + `,outcome="refused"} 2`,
+		"athena_net_packets_total" + c + "} 99",
+		"athena_net_blocks" + c + "} 1",
+	} {
+		if !strings.Contains(b.String(), want+"\n") {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	for _, err := range lintExposition(b.String()) {
+		t.Error(err)
+	}
+	if t.Failed() {
+		t.Logf("%s", b.String())
+	}
+}
