@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/athenaos/athena/swarm/agent"
+	"github.com/athenaos/athena/swarm/clocktable"
 	"github.com/athenaos/athena/swarm/event"
 )
 
@@ -273,12 +274,8 @@ func (c *container) derive() {
 type Agent struct {
 	cfg        Config
 	containers map[uint32]*container
-	// slots is the task table's slab; index maps a task key to its slot;
-	// free lists unused slots; hand is the CLOCK eviction hand.
-	slots []slot
-	index map[uint64]int32
-	free  []int32
-	hand  int32
+	// tasks holds each task's fault counts (bounded, CLOCK eviction).
+	tasks *clocktable.Table[taskSlot]
 	// now is the agent's clock in nanoseconds: the latest of Tick's time
 	// and event times. nextSweep is when Tick next looks for idle tasks.
 	now       int64
@@ -298,7 +295,7 @@ func New(cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Agent{cfg: cfg, containers: map[uint32]*container{}, index: map[uint64]int32{}}, nil
+	return &Agent{cfg: cfg, containers: map[uint32]*container{}, tasks: clocktable.New[taskSlot](cfg.MaxTasks)}, nil
 }
 
 // Name implements agent.Agent.Name.
@@ -334,13 +331,8 @@ func (a *Agent) RemoveContainer(slot uint32) bool {
 		return false
 	}
 	delete(a.containers, slot)
-	for i := range a.slots {
-		if s := &a.slots[i]; s.flags&slotUsed != 0 && uint32(s.key>>32) == slot {
-			a.release(int32(i))
-			a.free = append(a.free, int32(i))
-			a.stats.Exited++
-		}
-	}
+	container := slot
+	a.stats.Exited += uint64(a.tasks.DeleteFunc(func(key uint64, _ *taskSlot) bool { return uint32(key>>32) == container }))
 	return true
 }
 
@@ -392,7 +384,7 @@ func (a *Agent) SetProfile(slot uint32, p Profile) error {
 func (a *Agent) Stats() Stats {
 	s := a.stats
 	s.Containers = len(a.containers)
-	s.Tasks = len(a.index)
+	s.Tasks, s.Evicted = a.tasks.Len(), a.tasks.Evicted()
 	return s
 }
 
@@ -440,11 +432,10 @@ type Task struct {
 
 // Task returns a task's fault counts.
 func (a *Agent) Task(container uint32, tid int32) (Task, bool) {
-	i, ok := a.index[taskKey(container, tid)]
+	s, ok := a.tasks.Get(taskKey(container, tid))
 	if !ok {
 		return Task{}, false
 	}
-	s := &a.slots[i]
 	return Task{Container: container, TID: tid, Second: s.sec, Faults: s.count, Prev: s.prev}, true
 }
 
@@ -483,12 +474,12 @@ func (a *Agent) Handle(ev *event.Event, out []agent.Decision) []agent.Decision {
 }
 
 // task returns ev's task slot, its counts rolled to ev's second.
-func (a *Agent) task(ev *event.Event) *slot {
+func (a *Agent) task(ev *event.Event) *taskSlot {
 	if ev.Time > a.now {
 		a.now = ev.Time
 	}
 	sec := ev.Time / int64(time.Second)
-	s := a.lookup(taskKey(ev.Container, ev.TID), sec)
+	s, _ := a.tasks.Lookup(taskKey(ev.Container, ev.TID))
 	if sec > s.sec {
 		if sec == s.sec+1 {
 			s.prev = s.count
@@ -503,7 +494,7 @@ func (a *Agent) task(ev *event.Event) *slot {
 
 // once reports whether s may have a decision of kind flag in its current
 // second, and marks it; a second one is folded.
-func (a *Agent) once(s *slot, flag uint8) bool {
+func (a *Agent) once(s *taskSlot, flag uint8) bool {
 	if s.flags&flag != 0 {
 		a.stats.Folded++
 		return false
@@ -554,7 +545,7 @@ func (a *Agent) emit(d agent.Decision, out []agent.Decision) []agent.Decision {
 
 // rateDecision appends the decision on task s, over its container's
 // fault-rate threshold.
-func (a *Agent) rateDecision(c *container, s *slot, ev *event.Event, out []agent.Decision) []agent.Decision {
+func (a *Agent) rateDecision(c *container, s *taskSlot, ev *event.Event, out []agent.Decision) []agent.Decision {
 	th := c.thresh
 	rate := max(s.count, s.prev)
 	delay := time.Duration(float64(a.cfg.DelayBase) * float64(rate) / float64(th))
@@ -742,14 +733,9 @@ func (a *Agent) Tick(now time.Time, out []agent.Decision) []agent.Decision {
 		return out
 	}
 	idle := int64(a.cfg.IdleTimeout)
-	for i := range a.slots {
-		s := &a.slots[i]
-		if s.flags&slotUsed != 0 && a.now-s.sec*int64(time.Second) >= idle+int64(time.Second) {
-			a.release(int32(i))
-			a.free = append(a.free, int32(i))
-			a.stats.Expired++
-		}
-	}
+	a.stats.Expired += uint64(a.tasks.DeleteFunc(func(_ uint64, s *taskSlot) bool {
+		return a.now-s.sec*int64(time.Second) >= idle+int64(time.Second)
+	}))
 	a.nextSweep = a.now + idle/4
 	return out
 }
@@ -761,12 +747,9 @@ func (a *Agent) Forget(container uint32, tid int32) bool {
 }
 
 func (a *Agent) forget(key uint64) bool {
-	i, ok := a.index[key]
-	if !ok {
+	if !a.tasks.Delete(key) {
 		return false
 	}
-	a.release(i)
-	a.free = append(a.free, i)
 	a.stats.Exited++
 	return true
 }

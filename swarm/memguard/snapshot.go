@@ -1,14 +1,16 @@
 package memguard
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/athenaos/athena/swarm/clocktable"
+)
 
 // snapshot is a deep copy of an Agent's state.
 type snapshot struct {
 	cfg        Config
 	containers []container
-	slots      []slot
-	free       []int32
-	hand       int32
+	tasks      *clocktable.Table[taskSlot]
 	now        int64
 	nextSweep  int64
 	stats      Stats
@@ -25,9 +27,7 @@ func (a *Agent) Snapshot() any {
 	return &snapshot{
 		cfg:        a.cfg,
 		containers: cs,
-		slots:      append([]slot(nil), a.slots...),
-		free:       append([]int32(nil), a.free...),
-		hand:       a.hand,
+		tasks:      a.tasks.Clone(),
 		now:        a.now,
 		nextSweep:  a.nextSweep,
 		stats:      a.stats,
@@ -48,18 +48,9 @@ func (a *Agent) Restore(s any) error {
 		c := snap.containers[i]
 		containers[c.slot] = &c
 	}
-	index := make(map[uint64]int32, len(snap.slots))
-	for i := range snap.slots {
-		if snap.slots[i].flags&slotUsed != 0 {
-			index[snap.slots[i].key] = int32(i)
-		}
-	}
 	a.cfg = snap.cfg
 	a.containers = containers
-	a.slots = append([]slot(nil), snap.slots...)
-	a.index = index
-	a.free = append([]int32(nil), snap.free...)
-	a.hand = snap.hand
+	a.tasks = snap.tasks.Clone()
 	a.now = snap.now
 	a.nextSweep = snap.nextSweep
 	a.stats = snap.stats

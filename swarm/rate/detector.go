@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/athenaos/athena/swarm/agent"
+	"github.com/athenaos/athena/swarm/clocktable"
 	"github.com/athenaos/athena/swarm/event"
 )
 
@@ -202,12 +203,8 @@ type Detector struct {
 	// (learn mode); thresh the thresholds derived from them and cfg.
 	peaks  [NumClasses]uint32
 	thresh [NumClasses]uint32
-	// slots is the table's slab; index maps a group key to its slot; free
-	// lists unused slots; hand is the CLOCK eviction hand.
-	slots []slot
-	index map[uint64]int32
-	free  []int32
-	hand  int32
+	// groups holds each thread group's counts (bounded, CLOCK eviction).
+	groups *clocktable.Table[slot]
 	// now is the detector's clock in nanoseconds: the latest of Tick's
 	// time and counted calls' times. nextSweep is when Tick next looks
 	// for idle groups.
@@ -228,7 +225,7 @@ func New(cfg Config) (*Detector, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Detector{cfg: cfg, index: make(map[uint64]int32)}
+	d := &Detector{cfg: cfg, groups: clocktable.New[slot](cfg.MaxGroups)}
 	d.derive()
 	return d, nil
 }
@@ -287,17 +284,16 @@ func (d *Detector) Thresholds() [NumClasses]uint32 { return thresholds(&d.cfg, d
 // Stats returns the counters.
 func (d *Detector) Stats() Stats {
 	s := d.stats
-	s.Groups = len(d.index)
+	s.Groups, s.Evicted = d.groups.Len(), d.groups.Evicted()
 	return s
 }
 
 // Group returns a thread group's counts.
 func (d *Detector) Group(container uint32, pid int32) (Group, bool) {
-	i, ok := d.index[groupKey(container, pid)]
+	s, ok := d.groups.Get(groupKey(container, pid))
 	if !ok {
 		return Group{}, false
 	}
-	s := &d.slots[i]
 	return Group{Container: container, PID: pid, Second: s.sec, Counts: s.count}, true
 }
 
@@ -339,7 +335,7 @@ func (d *Detector) Handle(ev *event.Event, out []agent.Decision) []agent.Decisio
 		d.now = ev.Time
 	}
 	sec := ev.Time / int64(time.Second)
-	s := d.lookup(key, sec)
+	s, _ := d.groups.Lookup(key)
 	if sec > s.sec {
 		s.sec = sec
 		s.count = [NumClasses]uint32{}
@@ -421,16 +417,11 @@ func (d *Detector) Tick(now time.Time, out []agent.Decision) []agent.Decision {
 		return out
 	}
 	idle := int64(d.cfg.IdleTimeout)
-	for i := range d.slots {
-		s := &d.slots[i]
-		// s.sec is the second of the group's last counted call: its
-		// start is at most a second before the call.
-		if s.flags&slotUsed != 0 && d.now-s.sec*int64(time.Second) >= idle+int64(time.Second) {
-			d.release(int32(i))
-			d.free = append(d.free, int32(i))
-			d.stats.Expired++
-		}
-	}
+	// s.sec is the second of the group's last counted call: its start is
+	// at most a second before the call.
+	d.stats.Expired += uint64(d.groups.DeleteFunc(func(_ uint64, s *slot) bool {
+		return d.now-s.sec*int64(time.Second) >= idle+int64(time.Second)
+	}))
 	d.nextSweep = d.now + idle/4
 	return out
 }
@@ -442,12 +433,9 @@ func (d *Detector) Forget(container uint32, pid int32) bool {
 }
 
 func (d *Detector) forget(key uint64) bool {
-	i, ok := d.index[key]
-	if !ok {
+	if !d.groups.Delete(key) {
 		return false
 	}
-	d.release(i)
-	d.free = append(d.free, i)
 	d.stats.Exited++
 	return true
 }

@@ -103,7 +103,8 @@
 //
 // # Memory
 //
-// A group's slot is 32 bytes (unsafe.Sizeof, pinned by a test). Measured
+// A group's entry is 33 bytes: its 24-byte slot, key and CLOCK mark
+// (swarm/clocktable; pinned by a test). Measured
 // with runtime.MemStats (HeapAlloc after GC, before and after 10,000
 // groups are created through Handle, so slab growth slack and the index
 // map are included): about 60 bytes per group, under the 256-byte budget

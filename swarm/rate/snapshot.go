@@ -1,14 +1,16 @@
 package rate
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/athenaos/athena/swarm/clocktable"
+)
 
 // snapshot is a deep copy of a Detector's state.
 type snapshot struct {
 	cfg       Config
 	peaks     [NumClasses]uint32
-	slots     []slot
-	free      []int32
-	hand      int32
+	groups    *clocktable.Table[slot]
 	now       int64
 	nextSweep int64
 	stats     Stats
@@ -20,9 +22,7 @@ func (d *Detector) Snapshot() any {
 	return &snapshot{
 		cfg:       d.cfg,
 		peaks:     d.peaks,
-		slots:     append([]slot(nil), d.slots...),
-		free:      append([]int32(nil), d.free...),
-		hand:      d.hand,
+		groups:    d.groups.Clone(),
 		now:       d.now,
 		nextSweep: d.nextSweep,
 		stats:     d.stats,
@@ -38,18 +38,9 @@ func (d *Detector) Restore(s any) error {
 	if !ok || snap == nil {
 		return fmt.Errorf("restore %T: %w", s, ErrSnapshot)
 	}
-	index := make(map[uint64]int32, len(snap.slots))
-	for i := range snap.slots {
-		if snap.slots[i].flags&slotUsed != 0 {
-			index[snap.slots[i].key] = int32(i)
-		}
-	}
 	d.cfg = snap.cfg
 	d.peaks = snap.peaks
-	d.slots = append([]slot(nil), snap.slots...)
-	d.index = index
-	d.free = append([]int32(nil), snap.free...)
-	d.hand = snap.hand
+	d.groups = snap.groups.Clone()
 	d.now = snap.now
 	d.nextSweep = snap.nextSweep
 	d.stats = snap.stats

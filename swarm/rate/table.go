@@ -35,10 +35,9 @@ func Calls(c Class) []uint32 {
 	return append([]uint32(nil), classCalls[c]...)
 }
 
-// slot is the detector's state for one thread group: 32 bytes on every
-// platform.
+// slot is the detector's state for one thread group (24 bytes; the group
+// table adds its key and a mark, see swarm/clocktable).
 type slot struct {
-	key uint64 // container<<32 | pid
 	// sec is the Unix second count is for: the second of the group's
 	// latest counted call.
 	sec   int64
@@ -51,61 +50,8 @@ type slot struct {
 const (
 	decided     uint8 = 1
 	decidedMask uint8 = 1<<NumClasses - 1
-	slotRef     uint8 = 1 << 6 // a counted call since the clock hand last passed
-	slotUsed    uint8 = 1 << 7 // the slot holds a group
 )
 
 func groupKey(container uint32, pid int32) uint64 {
 	return uint64(container)<<32 | uint64(uint32(pid))
-}
-
-// lookup returns the slot of group key, adding it (with second sec) if
-// new.
-func (d *Detector) lookup(key uint64, sec int64) *slot {
-	if i, ok := d.index[key]; ok {
-		s := &d.slots[i]
-		s.flags |= slotRef
-		return s
-	}
-	var i int32
-	switch {
-	case len(d.free) > 0:
-		i = d.free[len(d.free)-1]
-		d.free = d.free[:len(d.free)-1]
-	case len(d.slots) < d.cfg.MaxGroups:
-		d.slots = append(d.slots, slot{})
-		i = int32(len(d.slots) - 1)
-	default:
-		i = d.evict()
-	}
-	d.slots[i] = slot{key: key, sec: sec, flags: slotUsed | slotRef}
-	d.index[key] = i
-	return &d.slots[i]
-}
-
-// evict frees the slot of a group not seen since the CLOCK hand last
-// passed it (every slot is used when it is called) and returns it.
-func (d *Detector) evict() int32 {
-	for {
-		i := d.hand
-		d.hand++
-		if int(d.hand) == len(d.slots) {
-			d.hand = 0
-		}
-		s := &d.slots[i]
-		if s.flags&slotRef != 0 {
-			s.flags &^= slotRef
-			continue
-		}
-		d.release(i)
-		d.stats.Evicted++
-		return i
-	}
-}
-
-// release empties slot i (the caller puts it on the free list or reuses
-// it).
-func (d *Detector) release(i int32) {
-	delete(d.index, d.slots[i].key)
-	d.slots[i] = slot{}
 }
