@@ -37,8 +37,6 @@ type netPath struct {
 	filter atomic.Pointer[filter.Filter]
 	// state is the status's view, set once at install.
 	state atomic.Pointer[NetworkStatus]
-	// installed is closed when install has run (filter or not).
-	installed chan struct{}
 	// done guards install against a second caller.
 	done atomic.Bool
 	// policy is the root container's policy, whose egress rules the
@@ -57,7 +55,7 @@ type netPath struct {
 // call (see docs/faults-and-packets.md). Preconditions: called once,
 // after InstallSyscallGate, before the kernel starts.
 func (g *SyscallGate) EnablePacketPath(r *ring.Ring[event.Event]) {
-	np := &netPath{events: r, installed: make(chan struct{})}
+	np := &netPath{events: r}
 	np.state.Store(&NetworkStatus{Stack: "unknown", Why: "not installed yet"})
 	g.net = np
 }
@@ -74,7 +72,6 @@ func (np *netPath) install(k *kernel.Kernel, p *policy.Policy) {
 	if !np.done.CompareAndSwap(false, true) {
 		return
 	}
-	defer close(np.installed)
 	st := &NetworkStatus{}
 	defer np.state.Store(st)
 	var s *stack.Stack
