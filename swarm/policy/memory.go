@@ -75,8 +75,7 @@ const memFactorMax = 1000
 
 // The keys of the memory section, in the order Marshal writes them.
 var (
-	memoryKeys    = []string{"mode", "budget", "budget_action", "anon_exec", "wx", "fault_rate"}
-	faultRateKeys = []string{"floor", "factor"}
+	memoryKeys = []string{"mode", "budget", "budget_action", "anon_exec", "wx", "fault_rate"}
 )
 
 // IsZero reports whether the section says nothing: the agent at its
@@ -136,20 +135,7 @@ func (p *parser) memoryAction(v *yaml.Node, what string, allowed ...MemoryAction
 }
 
 func (p *parser) faultRate(n *yaml.Node, r *MemoryFaultRate) error {
-	const what = "memory.fault_rate"
-	return p.fields(n, what, faultRateKeys, func(key string, k, v *yaml.Node) error {
-		w := what + "." + key
-		var err error
-		switch key {
-		case "floor":
-			var u uint64
-			u, err = p.uintIn(v, w, 1, math.MaxUint32)
-			r.Floor = uint32(u)
-		case "factor":
-			r.Factor, err = p.floatIn(v, w, 1, memFactorMax)
-		}
-		return err
-	})
+	return p.floorFactor(n, "memory.fault_rate", &r.Floor, &r.Factor, memFactorMax)
 }
 
 // byteUnits are the binary suffixes a byte count may carry, largest
@@ -223,10 +209,7 @@ func marshalMemory(m *Memory) *yaml.Node {
 		}
 	}
 	if r := m.FaultRate; r != (MemoryFaultRate{}) {
-		fr := mapping(true)
-		addInt(fr, "floor", int64(r.Floor))
-		addFloat(fr, "factor", r.Factor)
-		add(n, "fault_rate", fr)
+		add(n, "fault_rate", marshalFloorFactor(r.Floor, r.Factor))
 	}
 	return n
 }

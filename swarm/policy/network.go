@@ -99,7 +99,6 @@ var (
 	egressKeys     = []string{"default", "rules"}
 	egressRuleKeys = []string{"name", "action", "protocol", "to"}
 	netScanKeys    = []string{"ports", "hosts", "window"}
-	netBurstKeys   = []string{"floor", "factor"}
 	netLimitsKeys  = []string{"new_flows", "hold"}
 	// egressProtocols are the names of "protocol:", by number.
 	egressProtocols = map[string]uint8{egressProtoAny: IPProtoAny, "tcp": IPProtoTCP, "udp": IPProtoUDP, "icmp": IPProtoICMP}
@@ -500,20 +499,7 @@ func (p *parser) netScan(n *yaml.Node, s *NetworkScan) error {
 }
 
 func (p *parser) netBurst(n *yaml.Node, b *NetworkBurst) error {
-	const what = "network.burst"
-	return p.fields(n, what, netBurstKeys, func(key string, k, v *yaml.Node) error {
-		w := what + "." + key
-		var err error
-		switch key {
-		case "floor":
-			var u uint64
-			u, err = p.uintIn(v, w, 1, math.MaxUint32)
-			b.Floor = uint32(u)
-		case "factor":
-			b.Factor, err = p.floatIn(v, w, 1, NetFactorMax)
-		}
-		return err
-	})
+	return p.floorFactor(n, "network.burst", &b.Floor, &b.Factor, NetFactorMax)
 }
 
 func (p *parser) netLimits(n *yaml.Node, l *NetworkLimits) error {
@@ -566,10 +552,7 @@ func marshalNetwork(n *Network) *yaml.Node {
 		add(root, "scan", m)
 	}
 	if b := &n.Burst; *b != (NetworkBurst{}) {
-		m := mapping(true)
-		addInt(m, "floor", int64(b.Floor))
-		addFloat(m, "factor", b.Factor)
-		add(root, "burst", m)
+		add(root, "burst", marshalFloorFactor(b.Floor, b.Factor))
 	}
 	if l := &n.Limits; *l != (NetworkLimits{}) {
 		m := mapping(true)

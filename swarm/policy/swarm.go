@@ -635,3 +635,34 @@ func formatDuration(d time.Duration) string {
 
 // formatFloat writes the shortest text that parses back to f.
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// floorFactorKeys are the keys of a threshold that learns: a rate above
+// max(learnt peak * factor, floor) is anomalous (memory.fault_rate,
+// network.burst).
+var floorFactorKeys = []string{"floor", "factor"}
+
+// floorFactor parses a {floor, factor} mapping: floor in 1..2^32-1,
+// factor in 1..factorMax.
+func (p *parser) floorFactor(n *yaml.Node, what string, floor *uint32, factor *float64, factorMax float64) error {
+	return p.fields(n, what, floorFactorKeys, func(key string, k, v *yaml.Node) error {
+		w := what + "." + key
+		var err error
+		switch key {
+		case "floor":
+			var u uint64
+			u, err = p.uintIn(v, w, 1, math.MaxUint32)
+			*floor = uint32(u)
+		case "factor":
+			*factor, err = p.floatIn(v, w, 1, factorMax)
+		}
+		return err
+	})
+}
+
+// marshalFloorFactor writes what floorFactor reads (zero keys left out).
+func marshalFloorFactor(floor uint32, factor float64) *yaml.Node {
+	m := mapping(true)
+	addInt(m, "floor", int64(floor))
+	addFloat(m, "factor", factor)
+	return m
+}
