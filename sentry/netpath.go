@@ -75,14 +75,6 @@ func (np *netPath) install(k *kernel.Kernel, p *policy.Policy) {
 	st := &NetworkStatus{}
 	defer np.state.Store(st)
 	var s *stack.Stack
-	if p.Network.FilterOff {
-		st.Stack = "netstack"
-		if _, ok := k.RootNetworkNamespace().Stack().(*hostinet.Stack); ok {
-			st.Stack = "host"
-		}
-		st.Why = "network.filter: off in the policy: no egress rules, flow accounting, scan or burst detection"
-		return
-	}
 	switch ns := k.RootNetworkNamespace().Stack().(type) {
 	case *netstack.Stack:
 		st.Stack, s = "netstack", ns.Stack
@@ -96,6 +88,10 @@ func (np *netPath) install(k *kernel.Kernel, p *policy.Policy) {
 		return
 	default:
 		st.Stack, st.Why = fmt.Sprintf("%T", ns), "not gVisor's netstack: no packet path"
+		return
+	}
+	if p.Network.FilterOff {
+		st.Why = "network.filter: off in the policy: no egress rules, flow accounting, scan or burst detection"
 		return
 	}
 	// A reset or closed flow ends 2 s after its last packet (the
