@@ -51,7 +51,7 @@ func prepareCreate(cmd string, args []string) {
 	if sandbox, ok := joinedSandbox(spec); ok {
 		// A container of a pod, created in its sandbox: the sandbox
 		// takes its policy now, over the link it already holds.
-		if err := joinSandbox(id, sandbox, policyPath(id), text); err != nil {
+		if err := joinSandbox(id, sandbox, policyPath(id), text, ociCPU(spec)); err != nil {
 			reportEarlyError(os.Args[1:], fmt.Sprintf("giving container %s its policy in sandbox %s: %v", id, sandbox, err))
 		}
 		return
@@ -91,7 +91,7 @@ func startSwarm(args []string) {
 	if err != nil {
 		fail(fmt.Errorf("reading the policy: %w", err))
 	}
-	link, err := openLink(id)
+	link, cpu, err := openLink(id)
 	if err != nil {
 		fail(err)
 	}
@@ -133,7 +133,7 @@ func startSwarm(args []string) {
 		gate.PreparePacketPath(p)
 		gate.Publish("", table)
 		rec := sentry.NewRecorder(id, gate, events, link, name, digest)
-		cfg, note := sentry.NewSwarmConfig(p, modelData, modelFD)
+		cfg, note := sentry.NewSwarmConfig(p, modelData, modelFD, cpu)
 		if note != "" {
 			fmt.Fprintf(os.Stderr, "runsc-athena boot: %s: sense of self: %s\n", id, note)
 		}
@@ -144,17 +144,19 @@ func startSwarm(args []string) {
 	}()
 }
 
-// openLink opens the sandbox's end of its link to the host.
-func openLink(id string) (*sentry.Link, error) {
+// openLink opens the sandbox's end of its link to the host, and returns
+// the container's OCI CPU resources stored with it.
+func openLink(id string) (*sentry.Link, sentry.OCICPU, error) {
 	lc, err := storedLink(id)
 	if errors.Is(err, fs.ErrNotExist) {
 		// A sandbox not made by "runsc-athena create" (runsc do): the
 		// policy is enforced all the same, with no record.
 		fmt.Fprintf(os.Stderr, "runsc-athena boot: %s: no decision link (%v); decisions are enforced but not recorded\n", id, err)
-		return sentry.NoLink(), nil
+		return sentry.NoLink(), sentry.OCICPU{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, sentry.OCICPU{}, err
 	}
-	return sentry.OpenLink(lc.LinkFiles, lc.EventsMaxBytes)
+	link, err := sentry.OpenLink(lc.LinkFiles, lc.EventsMaxBytes)
+	return link, lc.CPU, err
 }

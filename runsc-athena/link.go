@@ -57,6 +57,9 @@ type linkConfig struct {
 	// sandbox's, shared by its containers. Empty for a sandbox's root
 	// container.
 	Sandbox string `json:",omitempty"`
+	// CPU is the container's OCI CPU resources (cpu.shares, quota and
+	// period), for the scheduler agent.
+	CPU sentry.OCICPU `json:",omitempty"`
 
 	// Long memory (docs/memory.md), set at create for a sandbox's root
 	// container: the workload it runs (stable across runs: not the
@@ -183,7 +186,7 @@ func prepareLink(id string, spec *specs.Spec) error {
 			return fmt.Errorf("preparing the decision link: %w", err)
 		}
 	}
-	if err := atomicfile.WriteJSON(linkConfigPath(id), linkConfig{LinkFiles: files, EventsMaxBytes: *eventsMaxFlag}); err != nil {
+	if err := atomicfile.WriteJSON(linkConfigPath(id), linkConfig{LinkFiles: files, EventsMaxBytes: *eventsMaxFlag, CPU: ociCPU(spec)}); err != nil {
 		return fmt.Errorf("preparing the decision link: %w", err)
 	}
 	return nil
@@ -192,7 +195,7 @@ func prepareLink(id string, spec *specs.Spec) error {
 // joinSandbox gives container id, created in the running sandbox of
 // container sandbox, its link (the sandbox's) and its policy: the policy
 // is sent to the sandbox, which uses it for the tasks of id from then on.
-func joinSandbox(id, sandbox string, name string, text []byte) error {
+func joinSandbox(id, sandbox string, name string, text []byte, cpu sentry.OCICPU) error {
 	root, err := storedLink(sandbox)
 	if err != nil {
 		return fmt.Errorf("sandbox %s has no AthenaOS link (was it created by runsc-athena?): %w", sandbox, err)
@@ -200,10 +203,10 @@ func joinSandbox(id, sandbox string, name string, text []byte) error {
 	if root.Sandbox != "" {
 		sandbox = root.Sandbox
 	}
-	if err := sendPolicy(sandbox, id, name, text, sentry.PolicyDigest(text)); err != nil {
+	if err := sendPolicy(sandbox, id, name, text, sentry.PolicyDigest(text), cpu); err != nil {
 		return err
 	}
-	return atomicfile.WriteJSON(linkConfigPath(id), linkConfig{LinkFiles: root.LinkFiles, EventsMaxBytes: root.EventsMaxBytes, Sandbox: sandbox})
+	return atomicfile.WriteJSON(linkConfigPath(id), linkConfig{LinkFiles: root.LinkFiles, EventsMaxBytes: root.EventsMaxBytes, Sandbox: sandbox, CPU: cpu})
 }
 
 // removeLink removes a deleted container's status file and control FIFO,
@@ -283,4 +286,24 @@ func recordHasDecisions(path string) bool {
 		}
 	}
 	return sc.Err() != nil
+}
+
+// ociCPU returns the CPU resources of a container's OCI spec (zero
+// fields: unset).
+func ociCPU(spec *specs.Spec) sentry.OCICPU {
+	var c sentry.OCICPU
+	if spec.Linux == nil || spec.Linux.Resources == nil || spec.Linux.Resources.CPU == nil {
+		return c
+	}
+	r := spec.Linux.Resources.CPU
+	if r.Shares != nil {
+		c.Shares = *r.Shares
+	}
+	if r.Quota != nil {
+		c.Quota = *r.Quota
+	}
+	if r.Period != nil {
+		c.Period = *r.Period
+	}
+	return c
 }

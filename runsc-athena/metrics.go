@@ -76,6 +76,12 @@ var metricDefs = []metricDef{
 	{"athena_net_flows_total", counter, "Flows by outcome: accepted (new), refused by the egress rules, blocked by a swarm block."},
 	{"athena_net_packets_total", counter, "Packets the filter saw (each once per direction)."},
 	{"athena_net_blocks", gauge, "Blocks in force (carried network decisions)."},
+	{"athena_sched_run_seconds_total", counter, "CPU time of the container's live tasks (their share of the sentry's included), in seconds."},
+	{"athena_sched_wait_seconds_total", counter, "Time the container's live tasks spent blocked (sampled every 5ms), in seconds."},
+	{"athena_sched_throttled_seconds_total", counter, "Time the scheduler held the container's live tasks, in seconds."},
+	{"athena_sched_used_cpus", gauge, "CPUs the container used in the scheduler's latest period."},
+	{"athena_sched_quota_cpus", gauge, "The container's CPU quota as the scheduler enforces it (0: none)."},
+	{"athena_sched_holds_total", counter, "Holds the scheduler published (a task held for part of a period)."},
 	{"athena_swarm_task_bytes", gauge, "Memory of the swarm's per-task state, all agents together, in bytes."},
 	{"athena_swarm_state_bytes", gauge, "Estimated memory of the swarm's whole state (models, tasks, rings), in bytes."},
 	{"athena_swarm_heap_bytes", gauge, "The sandbox's Go heap in use, in bytes."},
@@ -254,6 +260,16 @@ func (e *exposition) addStatus(id string, st *sentry.Status, now time.Time) {
 		e.addUint("athena_net_flows_total", n.Blocked, "container", c, "outcome", "blocked")
 		e.addUint("athena_net_packets_total", n.Packets, "container", c)
 		e.add("athena_net_blocks", float64(len(n.Blocks)), "container", c)
+	}
+	if sc := sw.Sched; sc != nil {
+		for _, cs := range sc.Containers {
+			e.add("athena_sched_run_seconds_total", float64(cs.RunNS)/1e9, "container", cs.Container)
+			e.add("athena_sched_wait_seconds_total", float64(cs.WaitNS)/1e9, "container", cs.Container)
+			e.add("athena_sched_throttled_seconds_total", float64(cs.ThrottledNS)/1e9, "container", cs.Container)
+			e.add("athena_sched_used_cpus", cs.Used, "container", cs.Container)
+			e.add("athena_sched_quota_cpus", cs.Quota, "container", cs.Container)
+		}
+		e.addUint("athena_sched_holds_total", sc.Holds, "container", c)
 	}
 	e.addUint("athena_swarm_task_bytes", sw.TaskBytes, "container", c)
 	e.addUint("athena_swarm_state_bytes", sw.StateBytes, "container", c)

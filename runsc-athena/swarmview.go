@@ -456,7 +456,47 @@ func writeStatusSummary(w io.Writer, id, sandbox string, st *sentry.Status, now 
 	}
 	writeMemorySummary(w, sw.Memory)
 	writeNetworkSummary(w, sw.Network)
+	writeSchedSummary(w, sw.Sched)
 }
+
+// writeSchedSummary shows the scheduler's section of a status.
+func writeSchedSummary(w io.Writer, s *sentry.SchedStatus) {
+	if s == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nscheduler (%g CPUs, period %s): periods %d, holds %d (would hold %d), stops %d\n",
+		s.CPUs, s.Period, s.Periods, s.Holds, s.WouldHold, s.Stops)
+	if s.Dropped > 0 || s.Crashes > 0 {
+		fmt.Fprintf(w, "  sample batches dropped %d, kernel-side restarts %d\n", s.Dropped, s.Crashes)
+	}
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  CONTAINER\tMODE\tWEIGHT\tQUOTA\tUSED\tDEMAND\tALLOC\tHELD\tRUN\tWAIT\tTHROTTLED\tSPAWNS/S")
+	for _, c := range s.Containers {
+		quota := "-"
+		if c.Quota > 0 {
+			quota = fmt.Sprintf("%g", c.Quota)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%.2f\t%.2f\t%.2f\t%d\t%s\t%s\t%s\t%d\n", record.ShortID(c.Container), c.Mode, c.Weight, quota,
+			c.Used, c.Demand, c.Alloc, c.Held, nsDuration(c.RunNS), nsDuration(c.WaitNS), nsDuration(c.ThrottledNS), c.SpawnRate)
+	}
+	tw.Flush()
+	for _, c := range s.Containers {
+		if c.ConfigFrom != "" {
+			fmt.Fprintf(w, "  %s: %s\n", record.ShortID(c.Container), c.ConfigFrom)
+		}
+	}
+	if len(s.Tasks) > 0 {
+		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+		fmt.Fprintln(tw, "  PID\tTID\tCOMM\tRUN\tWAIT\tTHROTTLED")
+		for _, t := range s.Tasks {
+			fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\t%s\n", t.PID, t.TID, orDash(t.Comm), nsDuration(t.Run), nsDuration(t.Wait), nsDuration(t.Throttled))
+		}
+		tw.Flush()
+	}
+}
+
+// nsDuration shows nanoseconds as a duration rounded to a millisecond.
+func nsDuration(ns uint64) string { return time.Duration(ns).Round(time.Millisecond).String() }
 
 // writeMemorySummary shows the fault path's section of a status.
 func writeMemorySummary(w io.Writer, m *sentry.MemoryStatus) {

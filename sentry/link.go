@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -239,6 +240,8 @@ type SwarmStatus struct {
 	// packet path's.
 	Memory  *MemoryStatus  `json:"memory,omitempty"`
 	Network *NetworkStatus `json:"network,omitempty"`
+	// Sched is the scheduler's view (nil: no scheduler).
+	Sched *SchedStatus `json:"sched,omitempty"`
 }
 
 // MemoryStatus describes the fault path and the memory agent.
@@ -336,7 +339,7 @@ const maxPolicyBytes = 1 << 20
 
 // controlMagic starts every control message:
 //
-//	athena-policy <length> <sha256 hex> <container> <quoted name>\n<length bytes of policy YAML>
+//	athena-policy <length> <sha256 hex> <container> <quoted name>[ cpu=<shares>/<quota>/<period>]\n<length bytes of policy YAML>
 //
 // container is the ID of the container whose policy this is (the
 // sandbox's root container or another container of the sandbox); the
@@ -385,9 +388,14 @@ func PolicyDigest(data []byte) string {
 }
 
 // EncodePolicyMessage frames data, the policy of container named name, as
-// one control message.
-func EncodePolicyMessage(container, name string, data []byte) []byte {
-	msg := fmt.Appendf(nil, "%s%d %s %s %s\n", controlMagic, len(data), PolicyDigest(data), container, strconv.Quote(name))
+// one control message, with the container's OCI CPU resources (for the
+// scheduler) after the name when any is set.
+func EncodePolicyMessage(container, name string, data []byte, cpu OCICPU) []byte {
+	msg := fmt.Appendf(nil, "%s%d %s %s %s", controlMagic, len(data), PolicyDigest(data), container, strconv.Quote(name))
+	if cpu != (OCICPU{}) {
+		msg = fmt.Appendf(msg, " cpu=%s", cpu)
+	}
+	msg = append(msg, '\n')
 	return append(msg, data...)
 }
 
@@ -399,6 +407,8 @@ var errBadMessage = errors.New("malformed control message")
 type policyMessage struct {
 	container, name, digest string
 	data                    []byte
+	// cpu is the container's OCI CPU resources (zero: none sent).
+	cpu OCICPU
 	// tolerize marks a tolerize request, of thread group pid.
 	tolerize bool
 	pid      int32
@@ -445,8 +455,19 @@ func readPolicyMessage(r *lineReader) (policyMessage, error) {
 		return m, errBadMessage
 	}
 	m.container = string(fields[2])
-	if m.name, err = strconv.Unquote(string(fields[3])); err != nil {
+	quoted, err := strconv.QuotedPrefix(string(fields[3]))
+	if err != nil {
 		return m, errBadMessage
+	}
+	m.name, _ = strconv.Unquote(quoted)
+	if extra := strings.TrimSpace(string(fields[3][len(quoted):])); extra != "" {
+		v, ok := strings.CutPrefix(extra, "cpu=")
+		if !ok {
+			return m, errBadMessage
+		}
+		if m.cpu, err = ParseOCICPU(v); err != nil {
+			return m, errBadMessage
+		}
 	}
 	n, err := strconv.Atoi(string(fields[0]))
 	if err != nil || n < 0 || n > maxPolicyBytes {

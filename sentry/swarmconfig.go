@@ -2,22 +2,25 @@ package sentry
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/athenaos/athena/swarm/memguard"
 	"github.com/athenaos/athena/swarm/netguard"
 	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/quorum"
 	"github.com/athenaos/athena/swarm/rate"
+	"github.com/athenaos/athena/swarm/sched"
 	"github.com/athenaos/athena/swarm/selfmodel"
 	"github.com/athenaos/athena/swarm/supervisor"
 )
 
 // NewSwarmConfig makes a sandbox's swarm configuration from its policy's
 // swarm section, the workload's stored model (the model file's content,
-// possibly empty) and the model file's descriptor. A stored model that
+// possibly empty), the model file's descriptor and the root container's
+// OCI CPU resources. A stored model that
 // does not decode, or was learnt with another window, is not fatal: the
 // swarm starts from an empty model and the returned note says why.
-func NewSwarmConfig(p *policy.Policy, modelData []byte, modelFD int) (SwarmConfig, string) {
+func NewSwarmConfig(p *policy.Policy, modelData []byte, modelFD int, oci OCICPU) (SwarmConfig, string) {
 	sw := &p.Swarm
 	cfg := SwarmConfig{SelfModel: selfModelConfig(&sw.SelfModel), ModelFile: modelFD}
 	var note string
@@ -62,6 +65,15 @@ func NewSwarmConfig(p *policy.Policy, modelData []byte, modelFD int) (SwarmConfi
 	cfg.Security.Quorum = q
 	cfg.Memory, cfg.MemoryOn = memguard.ConfigFrom(&p.Memory, p.Mode)
 	cfg.Network, cfg.NetworkOn = netguard.ConfigFrom(&p.Network, p.Mode)
+	cfg.Sched, cfg.SchedOn, cfg.SchedFrom = SchedConfigFrom(p, oci)
+	cfg.SchedAgent = sched.DefaultConfig()
+	cfg.SchedAgent.CPUs = float64(runtime.NumCPU())
+	if p.CPU.SpawnFloor != 0 {
+		cfg.SchedAgent.SpawnFloor = p.CPU.SpawnFloor
+	}
+	if p.CPU.BusyAfter != 0 {
+		cfg.SchedAgent.BusyAfter = p.CPU.BusyAfter
+	}
 	cfg.Security.Supervisor = supervisor.Config{Intensity: sw.Supervisor.Intensity, Period: sw.Supervisor.Period}
 	return cfg, note
 }

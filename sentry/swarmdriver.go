@@ -18,6 +18,7 @@ import (
 	"github.com/athenaos/athena/swarm/rate"
 	"github.com/athenaos/athena/swarm/record"
 	"github.com/athenaos/athena/swarm/ring"
+	"github.com/athenaos/athena/swarm/sched"
 	"github.com/athenaos/athena/swarm/security"
 	"github.com/athenaos/athena/swarm/selfmodel"
 	"github.com/athenaos/athena/swarm/supervisor"
@@ -57,6 +58,15 @@ type SwarmConfig struct {
 	MemoryOn  bool
 	Network   netguard.Config
 	NetworkOn bool
+	// Sched configures the scheduler for the root container (SchedOn
+	// false: not scheduled); SchedFrom says where its weight and quota
+	// came from.
+	Sched     sched.ContainerConfig
+	SchedOn   bool
+	SchedFrom string
+	// SchedAgent configures the scheduler agent (zero: its defaults,
+	// on the CPUs the sandbox process may use).
+	SchedAgent sched.Config
 }
 
 // swarmDriver is the slow-path half of the swarm: it drains the call
@@ -87,6 +97,12 @@ type swarmDriver struct {
 	netAgent     *netguard.Agent
 	packets      []event.Event
 	lastNetSweep time.Time
+	// schedAgent is the scheduler agent (supervised, fail-open: without
+	// it holds lapse within a period); schedLoop its kernel side;
+	// schedFrom where each container's weight and quota came from.
+	schedAgent *sched.Agent
+	schedLoop  *schedLoop
+	schedFrom  map[uint32]string
 	// lines and count collect the records of observe.
 	lines   []byte
 	count   int
@@ -172,6 +188,9 @@ func newSwarmDriver(id string, rec *Recorder, feed *callFeed, cfg SwarmConfig) (
 			}
 		}
 	}
+	if err := d.startSched(); err != nil {
+		return nil, err
+	}
 	if cfg.Model != nil {
 		d.savedWindows, d.savedPairs = cfg.Model.Windows(), cfg.Model.Pairs()
 	}
@@ -247,6 +266,9 @@ func (d *swarmDriver) waiting() int {
 	if d.net != nil {
 		n += d.net.events.Len()
 	}
+	if d.schedLoop != nil {
+		n += len(d.schedLoop.samples)
+	}
 	return n
 }
 
@@ -268,6 +290,7 @@ func (d *swarmDriver) drainOthers() int {
 			}
 		}
 	}
+	n += d.drainSched()
 	d.flushObserved()
 	return n
 }
@@ -307,6 +330,7 @@ func (d *swarmDriver) addContainer(slot uint32) {
 			}
 		}
 	}
+	d.addSchedContainer(slot, table.Policy())
 	if d.cfg.SelfModelOff {
 		return
 	}
@@ -465,6 +489,13 @@ func (d *swarmDriver) carryOut(o *security.Outcome, goid uint64) {
 	now := time.Now()
 	switch o.Action {
 	case agent.ActDelay:
+		if dec.Agent == sched.Name && d.schedLoop != nil {
+			// A busy loop makes no calls to delay: hold it.
+			select {
+			case d.schedLoop.delays <- schedDelay{container: dec.Container, tid: dec.TID, d: o.Delay}:
+			default:
+			}
+		}
 		if goid != 0 {
 			d.feed.setAction(goid, actDelay, uint64(o.Delay/time.Microsecond), now.Add(o.Hold))
 		}
@@ -630,6 +661,12 @@ func (d *swarmDriver) status() *SwarmStatus {
 		}
 		st.Rings = append(st.Rings, RingStatus{Name: "packets", Capacity: d.net.events.Cap(), Len: d.net.events.Len(),
 			Pushed: d.net.events.Stats().Pushed, Dropped: d.net.events.Stats().Dropped, Drained: d.net.events.Stats().Popped})
+	}
+	if d.schedAgent != nil {
+		st.Sched = schedStatus(d.schedAgent, d.schedLoop, d.containerID, d.schedFrom)
+		if c, ok := d.schedAgent.Container(0); ok {
+			setAgentMode(st.Agents, sched.Name, c.Config.Mode.String())
+		}
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

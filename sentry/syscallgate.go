@@ -2,6 +2,7 @@ package sentry
 
 import (
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,6 +47,10 @@ type SyscallGate struct {
 	mem *memFeed
 	// net is the packet path (nil: packets are not watched).
 	net *netPath
+	// cpus holds the OCI CPU resources of a pod's containers, by
+	// container ID, for the scheduler (the root container's come in
+	// its SwarmConfig).
+	cpus sync.Map
 	// wake rouses the recorder's drainer when it sleeps (drainerAsleep)
 	// and an event arrives, so that records reach the host within
 	// moments even when the sandbox is killed soon after. Only recorded
@@ -360,4 +365,20 @@ func (g *SyscallGate) atExit(t *kernel.Task) {
 func netfilterOpt(raw *[6]uint64) bool {
 	level, opt := raw[1], raw[2]
 	return (level == unix.SOL_IP || level == unix.SOL_IPV6) && opt >= 64 && opt <= 67
+}
+
+// setOCICPU stores a pod container's OCI CPU resources (a policy sent
+// without them, a policy change, keeps those stored).
+func (g *SyscallGate) setOCICPU(id string, c OCICPU) {
+	if c != (OCICPU{}) {
+		g.cpus.Store(id, c)
+	}
+}
+
+// ociCPU returns a pod container's OCI CPU resources (zero: none).
+func (g *SyscallGate) ociCPU(id string) OCICPU {
+	if v, ok := g.cpus.Load(id); ok {
+		return v.(OCICPU)
+	}
+	return OCICPU{}
 }

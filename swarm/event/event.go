@@ -19,9 +19,10 @@ const (
 	KindPacket
 	KindLifecycle
 	KindMemory
+	KindCPU
 )
 
-var kindNames = [...]string{"none", "syscall", "fault", "packet", "lifecycle", "memory"}
+var kindNames = [...]string{"none", "syscall", "fault", "packet", "lifecycle", "memory", "cpu"}
 
 // String returns the kind's name.
 func (k Kind) String() string {
@@ -58,6 +59,12 @@ func (k Kind) String() string {
 //     received; Ret the flow's age in nanoseconds; Ops the TCP flags seen
 //     (TCP* bits); FlagInbound set when the remote opened the flow.
 //   - KindLifecycle: defined by its producer.
+//   - KindCPU (the scheduler driver's samples, once a scheduling period):
+//     Args[0] the operation (CPUOp* below). CPUOpTask: one task's
+//     cumulative usage, Args[1] CPU time (application and sentry), Args[2]
+//     time blocked, Args[3] switches, Args[4] blocks, all since the task
+//     started (ns, counts). CPUOpSpawned: PID created Args[1] thread
+//     groups since the previous sample.
 //
 // It is pointer-free and fixed-size (512 bytes): it is copied into and out
 // of rings, and only recorded calls are copied at all.
@@ -142,6 +149,12 @@ const (
 	MemOpWX             = 1
 	MemOpGroupUsage     = 2
 	MemOpContainerUsage = 3
+)
+
+// Operations of a KindCPU event (Args[0]).
+const (
+	CPUOpTask    = 1
+	CPUOpSpawned = 2
 )
 
 // Flow operations of a KindPacket event (Args[1]).

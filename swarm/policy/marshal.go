@@ -25,6 +25,9 @@ func Marshal(p *Policy) ([]byte, error) {
 	if m := marshalMemory(&p.Memory); m != nil {
 		add(root, "memory", m)
 	}
+	if c := marshalCPU(&p.CPU); c != nil {
+		add(root, "cpu", c)
+	}
 	if len(p.Rules) > 0 {
 		rules := &yaml.Node{Kind: yaml.SequenceNode}
 		for i := range p.Rules {

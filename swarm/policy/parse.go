@@ -128,7 +128,7 @@ func (p *parser) list(n *yaml.Node, what string) (vals []string, lines []int, er
 func (p *parser) policy(n *yaml.Node) (*Policy, error) {
 	pol := &Policy{File: p.file}
 	var haveVersion, haveDefault bool
-	err := p.fields(n, "policy", []string{"version", "mode", "default", "swarm", "network", "memory", "rules"}, func(key string, k, v *yaml.Node) error {
+	err := p.fields(n, "policy", []string{"version", "mode", "default", "swarm", "network", "memory", "cpu", "rules"}, func(key string, k, v *yaml.Node) error {
 		switch key {
 		case "version":
 			s, err := p.scalar(v, "version")
@@ -173,6 +173,12 @@ func (p *parser) policy(n *yaml.Node) (*Policy, error) {
 				return err
 			}
 			pol.Memory, pol.Lines.Memory = m, v.Line
+		case "cpu":
+			c, err := p.cpu(v)
+			if err != nil {
+				return err
+			}
+			pol.CPU, pol.Lines.CPU = c, v.Line
 		case "rules":
 			if v.Kind != yaml.SequenceNode {
 				return p.errf(v, "rules must be a list")

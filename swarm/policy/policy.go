@@ -264,16 +264,18 @@ type Policy struct {
 	// leaves every agent at its defaults.
 	Swarm Swarm
 	// Network is the packet-level policy (egress rules) and the network
-	// agent's settings; Memory the memory agent's (budget, W^X). Their
-	// zero values keep the defaults.
+	// agent's settings; Memory the memory agent's (budget, W^X); CPU the
+	// scheduler agent's (weight, quota, runaway thresholds). Their zero
+	// values keep the defaults.
 	Network Network
 	Memory  Memory
+	CPU     CPU
 	Lines   PolicyPos // positions only; ignored by Equal
 }
 
 // PolicyPos holds source lines of top-level keys.
 type PolicyPos struct {
-	Mode, Default, Swarm, Network, Memory int
+	Mode, Default, Swarm, Network, Memory, CPU int
 }
 
 // Equal reports whether p and q say the same thing: equal up to source
@@ -286,7 +288,7 @@ func (p *Policy) Equal(q *Policy) bool {
 // are made equal.
 func (p *Policy) stripped() *Policy {
 	c := &Policy{Version: p.Version, Mode: p.Mode, Default: p.Default, Swarm: p.Swarm.clone(),
-		Network: p.Network.clone(), Memory: p.Memory.clone()}
+		Network: p.Network.clone(), Memory: p.Memory.clone(), CPU: p.CPU.clone()}
 	for _, r := range p.Rules {
 		s := Rule{Name: r.Name, Action: r.Action, Class: r.Class,
 			Syscalls: nonNil(r.Syscalls), Paths: nonNil(r.Paths), Ops: nonNil(r.Ops), Exec: nonNil(r.Exec)}

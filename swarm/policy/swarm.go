@@ -71,7 +71,7 @@ func (m AgentMode) Resolve(p Mode, stable bool) AgentMode {
 
 // SwarmVoters are the detector names a quorum may list in "voters:", and
 // its default voters.
-var SwarmVoters = []string{"rules", "selfmodel", "rate", "memory", "egress", "scan", "burst"}
+var SwarmVoters = []string{"rules", "selfmodel", "rate", "memory", "egress", "scan", "burst", "sched"}
 
 // Swarm is a policy's "swarm:" section: how the container's swarm agents
 // are configured. The zero value of every field means "the agent's

@@ -35,7 +35,7 @@ func DefaultConfig() Config {
 
 // DefaultVoters returns the agents whose votes count by default.
 func DefaultVoters() []string {
-	return []string{"rules", "selfmodel", "rate", "memory", "egress", "scan", "burst"}
+	return []string{"rules", "selfmodel", "rate", "memory", "egress", "scan", "burst", "sched"}
 }
 
 // maxTasks bounds the tasks with live votes; past it the oldest votes go

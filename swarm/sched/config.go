@@ -37,6 +37,11 @@ const (
 	DefaultSpawnFloor       = 200
 	DefaultSpawnSeconds     = 2
 	DefaultWeight           = 1024
+	// interactiveDuty: a task that blocked in a period and ran at most
+	// this fraction of its unblocked-or-running time is interactive,
+	// whatever its burst (the sentry samples blocks, so it undercounts
+	// them and overestimates bursts).
+	interactiveDuty = 0.5
 
 	// MinPeriod and MaxPeriod bound Config.Period.
 	MinPeriod = time.Millisecond

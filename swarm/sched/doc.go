@@ -46,8 +46,10 @@
 // InteractiveBurst (2ms) in the latest period it ran.
 //
 // Quota. A container with Quota q has a debt: what its tasks used over
-// q × the period, summed over periods and never below 0 (unused quota is
-// not banked), at most DebtPeriods periods of quota. Its allowance for the
+// q × the period, summed over periods, at most DebtPeriods periods of
+// quota and at least minus one period of quota (up to one period of
+// unused quota is banked: the sentry measures CPU time in 10ms ticks, and
+// a floor at 0 would turn that noise into a systematic shortfall). Its allowance for the
 // next period is q × Period − debt. The debt closes the loop: if the
 // holds' model of a task is wrong (below), the debt corrects the next
 // periods, so over a few periods the container uses its quota to within

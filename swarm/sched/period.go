@@ -47,7 +47,9 @@ func (a *Agent) closePeriod(out []agent.Decision) []agent.Decision {
 			t.duty = d
 			t.flags |= flagHasDuty
 			t.flags &^= flagInteractive
-			if r > 0 && b > 0 && uint64(r)/uint64(b) <= burst {
+			// Short bursts between blocks, or (when blocks are only
+			// sampled, and so undercounted) blocked most of the time.
+			if r > 0 && b > 0 && uint64(r)/uint64(b) <= burst || b > 0 && float32(r) <= interactiveDuty*float32(uint64(r)+uint64(w)) {
 				t.flags |= flagInteractive
 			}
 		case t.hold == 0:
@@ -96,7 +98,7 @@ func (a *Agent) closePeriod(out []agent.Decision) []agent.Decision {
 		}
 		dem := c.demand
 		if q := c.cfg.Quota; q > 0 {
-			c.debt = min(max(c.debt+float64(c.used)-q*window, 0), q*period*DebtPeriods)
+			c.debt = min(max(c.debt+float64(c.used)-q*window, -q*period), q*period*DebtPeriods)
 			dem = min(dem, max(q*period-c.debt, 0))
 		}
 		a.cshares[ci].demand = dem

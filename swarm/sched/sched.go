@@ -252,6 +252,16 @@ func (a *Agent) Container(slot uint32) (ContainerStats, bool) {
 	}, true
 }
 
+// Containers returns every container's state, in slot order.
+func (a *Agent) Containers() []ContainerStats {
+	out := make([]ContainerStats, 0, len(a.order))
+	for _, c := range a.order {
+		cs, _ := a.Container(c.slot)
+		out = append(out, cs)
+	}
+	return out
+}
+
 // Task returns a task's state.
 func (a *Agent) Task(container uint32, tid int32) (Task, bool) {
 	t, ok := a.tasks.Get(taskKey(container, tid))
@@ -405,12 +415,23 @@ func (a *Agent) emit(c *container, d agent.Decision, out []agent.Decision) []age
 	return append(out, d)
 }
 
-// Handle implements agent.Agent.Handle: usage arrives through Observe
-// and Spawned, not as events, so Handle only advances the clock to the
-// event's time.
+// Handle implements agent.Agent.Handle: event.KindCPU events are usage
+// samples (CPUOpTask: Observe) and thread-group creations (CPUOpSpawned:
+// Spawned); any other event only advances the clock to its time.
 func (a *Agent) Handle(ev *event.Event, out []agent.Decision) []agent.Decision {
-	if ev.Time > 0 {
-		a.advance(ev.Time)
+	if ev.Kind != event.KindCPU {
+		if ev.Time > 0 {
+			a.advance(ev.Time)
+		}
+		return out
+	}
+	now := time.Unix(0, ev.Time)
+	switch ev.Args[0] {
+	case event.CPUOpTask:
+		a.Observe(now, Sample{Container: ev.Container, PID: ev.PID, TID: ev.TID,
+			RunNS: ev.Args[1], WaitNS: ev.Args[2], Switches: ev.Args[3], Blocks: ev.Args[4]})
+	case event.CPUOpSpawned:
+		out = a.Spawned(now, ev.Container, ev.PID, uint32(min(ev.Args[1], 1<<32-1)), out)
 	}
 	return out
 }

@@ -19,6 +19,13 @@
 //   probe alloc MIB SECS        allocate and touch MIB MiB, then sleep SECS
 //   probe scan IP LO HI         TCP connect to IP on ports LO..HI, 200 ms
 //                               each at most; prints "open N closed N"
+//   probe spin SECS THREADS     THREADS threads loop without a system call
+//                               for SECS; prints "cpu SECONDS" (getrusage)
+//   probe ticker MS SECS        sleep MS ms then work ~100 us, for SECS;
+//                               prints "ticks N worst-late MICROSECONDS"
+//   probe forks N SECS          fork N children at once, each sleeping SECS
+//                               then exiting; prints "forked N" after
+//                               reaping them
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +44,26 @@
 #include <linux/if_ether.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <pthread.h>
+#include <time.h>
+
+static double now_s(void) {
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double spin_until;
+
+static void *spin_thread(void *arg) {
+	(void)arg;
+	volatile unsigned long x = 0;
+	while (now_s() < spin_until)
+		for (int i = 0; i < 1 << 20; i++)
+			x += i;
+	return NULL;
+}
 
 static int report(long rc) {
 	if (rc < 0) {
@@ -180,6 +207,56 @@ int main(int argc, char **argv) {
 			close(fd);
 		}
 		printf("open %d closed %d\n", open_, closed);
+		return 0;
+	}
+	if (!strcmp(cmd, "spin") && argc == 4) {
+		int threads = atoi(argv[3]);
+		pthread_t th[64];
+		if (threads < 1 || threads > 64)
+			return 2;
+		spin_until = now_s() + atof(argv[2]);
+		for (int i = 1; i < threads; i++)
+			pthread_create(&th[i], NULL, spin_thread, NULL);
+		spin_thread(NULL);
+		for (int i = 1; i < threads; i++)
+			pthread_join(th[i], NULL);
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		printf("cpu %.3f\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+		return 0;
+	}
+	if (!strcmp(cmd, "ticker") && argc == 4) {
+		double ms = atof(argv[2]), end = now_s() + atof(argv[3]), worst = 0;
+		long ticks = 0;
+		volatile unsigned long x = 0;
+		while (now_s() < end) {
+			double t0 = now_s();
+			usleep(ms * 1000);
+			double late = now_s() - t0 - ms / 1000;
+			if (late > worst)
+				worst = late;
+			for (double w = now_s() + 0.0001; now_s() < w;)
+				x++;
+			ticks++;
+		}
+		printf("ticks %ld worst-late %.0f\n", ticks, worst * 1e6);
+		return 0;
+	}
+	if (!strcmp(cmd, "forks") && argc == 4) {
+		int n = atoi(argv[2]), forked = 0;
+		unsigned secs = atoi(argv[3]);
+		for (int i = 0; i < n; i++) {
+			pid_t pid = fork();
+			if (pid == 0) {
+				sleep(secs);
+				_exit(0);
+			}
+			if (pid > 0)
+				forked++;
+		}
+		while (wait(NULL) > 0)
+			;
+		printf("forked %d\n", forked);
 		return 0;
 	}
 	fprintf(stderr, "probe: unknown command %s\n", cmd);
