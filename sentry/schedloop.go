@@ -49,11 +49,11 @@ const (
 // schedSample is one task's cumulative usage, or (spawned > 0) a parent's
 // new thread groups, for the agent.
 type schedSample struct {
-	container         uint32
-	pid, tid          int32
-	runNS, waitNS     uint64
-	blocks, switches  uint64
-	spawned           uint32
+	container        uint32
+	pid, tid         int32
+	runNS, waitNS    uint64
+	blocks, switches uint64
+	spawned          uint32
 }
 
 // schedTask is the loop's state for one task.
@@ -69,7 +69,7 @@ type schedTask struct {
 	// delta its increase over that period; overheadNS the sentry's
 	// time charged to it.
 	periodCPU, delta, overheadNS uint64
-	seen              uint64
+	seen                         uint64
 	// holdSlots has bit i set when the task is held in slot i of the
 	// current period; carry is hold time not yet given slots (ns).
 	holdSlots uint32
