@@ -51,10 +51,15 @@ func prepareCreate(cmd string, args []string) {
 	if sandbox, ok := joinedSandbox(spec); ok {
 		// A container of a pod, created in its sandbox: the sandbox
 		// takes its policy now, over the link it already holds.
-		if err := joinSandbox(id, sandbox, policyPath(id), text, ociCPU(spec)); err != nil {
+		if err := joinSandbox(id, sandbox, policyPath(id), text, ociResources(spec)); err != nil {
 			reportEarlyError(os.Args[1:], fmt.Sprintf("giving container %s its policy in sandbox %s: %v", id, sandbox, err))
 		}
 		return
+	}
+	if schedEnforcesQuota(spec, policyPath(id), text) {
+		if err := relaxHostQuota(bundle, spec); err != nil {
+			reportEarlyError(os.Args[1:], fmt.Sprintf("handing the CPU quota to the scheduler: %v", err))
+		}
 	}
 	if err := prepareLink(id, spec); err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
@@ -112,6 +117,7 @@ func startSwarm(args []string) {
 		panic(err)
 	}
 	gate := sentry.InstallSyscallGate(events, calls, new(sentry.GateStats))
+	gate.SetTaskLimit(sentry.TaskLimitFor(cpu.Pids))
 	gate.EnableFaultPath(mem)
 	packets, err := ring.New[event.Event](sentry.PacketRingSize)
 	if err != nil {
@@ -146,16 +152,16 @@ func startSwarm(args []string) {
 
 // openLink opens the sandbox's end of its link to the host, and returns
 // the container's OCI CPU resources stored with it.
-func openLink(id string) (*sentry.Link, sentry.OCICPU, error) {
+func openLink(id string) (*sentry.Link, sentry.OCIResources, error) {
 	lc, err := storedLink(id)
 	if errors.Is(err, fs.ErrNotExist) {
 		// A sandbox not made by "runsc-athena create" (runsc do): the
 		// policy is enforced all the same, with no record.
 		fmt.Fprintf(os.Stderr, "runsc-athena boot: %s: no decision link (%v); decisions are enforced but not recorded\n", id, err)
-		return sentry.NoLink(), sentry.OCICPU{}, nil
+		return sentry.NoLink(), sentry.OCIResources{}, nil
 	}
 	if err != nil {
-		return nil, sentry.OCICPU{}, err
+		return nil, sentry.OCIResources{}, err
 	}
 	link, err := sentry.OpenLink(lc.LinkFiles, lc.EventsMaxBytes)
 	return link, lc.CPU, err

@@ -59,7 +59,7 @@ type linkConfig struct {
 	Sandbox string `json:",omitempty"`
 	// CPU is the container's OCI CPU resources (cpu.shares, quota and
 	// period), for the scheduler agent.
-	CPU sentry.OCICPU `json:",omitempty"`
+	CPU sentry.OCIResources `json:",omitempty"`
 
 	// Long memory (docs/memory.md), set at create for a sandbox's root
 	// container: the workload it runs (stable across runs: not the
@@ -186,7 +186,7 @@ func prepareLink(id string, spec *specs.Spec) error {
 			return fmt.Errorf("preparing the decision link: %w", err)
 		}
 	}
-	if err := atomicfile.WriteJSON(linkConfigPath(id), linkConfig{LinkFiles: files, EventsMaxBytes: *eventsMaxFlag, CPU: ociCPU(spec)}); err != nil {
+	if err := atomicfile.WriteJSON(linkConfigPath(id), linkConfig{LinkFiles: files, EventsMaxBytes: *eventsMaxFlag, CPU: ociResources(spec)}); err != nil {
 		return fmt.Errorf("preparing the decision link: %w", err)
 	}
 	return nil
@@ -195,7 +195,7 @@ func prepareLink(id string, spec *specs.Spec) error {
 // joinSandbox gives container id, created in the running sandbox of
 // container sandbox, its link (the sandbox's) and its policy: the policy
 // is sent to the sandbox, which uses it for the tasks of id from then on.
-func joinSandbox(id, sandbox string, name string, text []byte, cpu sentry.OCICPU) error {
+func joinSandbox(id, sandbox string, name string, text []byte, cpu sentry.OCIResources) error {
 	root, err := storedLink(sandbox)
 	if err != nil {
 		return fmt.Errorf("sandbox %s has no AthenaOS link (was it created by runsc-athena?): %w", sandbox, err)
@@ -288,14 +288,20 @@ func recordHasDecisions(path string) bool {
 	return sc.Err() != nil
 }
 
-// ociCPU returns the CPU resources of a container's OCI spec (zero
-// fields: unset).
-func ociCPU(spec *specs.Spec) sentry.OCICPU {
-	var c sentry.OCICPU
-	if spec.Linux == nil || spec.Linux.Resources == nil || spec.Linux.Resources.CPU == nil {
+// ociResources returns what the sandbox needs of a container's OCI
+// resources (zero fields: unset).
+func ociResources(spec *specs.Spec) sentry.OCIResources {
+	var c sentry.OCIResources
+	if spec.Linux == nil || spec.Linux.Resources == nil {
 		return c
 	}
+	if p := spec.Linux.Resources.Pids; p != nil && p.Limit > 0 {
+		c.Pids = p.Limit
+	}
 	r := spec.Linux.Resources.CPU
+	if r == nil {
+		return c
+	}
 	if r.Shares != nil {
 		c.Shares = *r.Shares
 	}

@@ -325,7 +325,7 @@ func swarmPolicySet(args []string) error {
 	}
 	digest := sentry.PolicyDigest(text)
 	abs, _ := filepath.Abs(file)
-	if err := sendPolicy(sandboxOf(id), id, abs, text, digest, sentry.OCICPU{}); err != nil {
+	if err := sendPolicy(sandboxOf(id), id, abs, text, digest, sentry.OCIResources{}); err != nil {
 		return err
 	}
 	// Store the text the sandbox checked, under the name it reports.
@@ -339,7 +339,7 @@ func swarmPolicySet(args []string) error {
 // sendPolicy writes the policy of container id to the control FIFO of
 // sandbox (id's, or the sandbox it joined) and waits for the sandbox's
 // answer in its record.
-func sendPolicy(sandbox, id, name string, text []byte, digest string, cpu sentry.OCICPU) error {
+func sendPolicy(sandbox, id, name string, text []byte, digest string, cpu sentry.OCIResources) error {
 	ans, err := sendControl(sandbox, sentry.EncodePolicyMessage(id, name, text, cpu), func(a controlAnswer) bool {
 		return a.Type == "policy" && a.Digest == digest && a.Container == id
 	})

@@ -469,6 +469,10 @@ func writeSchedSummary(w io.Writer, s *sentry.SchedStatus) {
 	if s.Dropped > 0 || s.Crashes > 0 {
 		fmt.Fprintf(w, "  sample batches dropped %d, kernel-side restarts %d\n", s.Dropped, s.Crashes)
 	}
+	if s.TaskLimit > 0 || len(s.SpawnsRefused) > 0 {
+		fmt.Fprintf(w, "  task limit %d (from --pids-limit); creations refused: %d over the limit, %d under a fork-bomb block\n",
+			s.TaskLimit, s.SpawnsRefused["limit"], s.SpawnsRefused["block"])
+	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  CONTAINER\tMODE\tWEIGHT\tQUOTA\tUSED\tDEMAND\tALLOC\tHELD\tRUN\tWAIT\tTHROTTLED\tSPAWNS/S")
 	for _, c := range s.Containers {
@@ -483,6 +487,9 @@ func writeSchedSummary(w io.Writer, s *sentry.SchedStatus) {
 	for _, c := range s.Containers {
 		if c.ConfigFrom != "" {
 			fmt.Fprintf(w, "  %s: %s\n", record.ShortID(c.Container), c.ConfigFrom)
+		}
+		if c.SpawnsBlockedUntil != "" {
+			fmt.Fprintf(w, "  %s: new processes refused (fork bomb) until %s\n", record.ShortID(c.Container), c.SpawnsBlockedUntil)
 		}
 	}
 	if len(s.Tasks) > 0 {

@@ -134,7 +134,7 @@ func BenchmarkDrain(b *testing.B) {
 	g, calls, _ := feedGate(b, CallRingSize)
 	rec := NewRecorder("bench", g, g.events, NoLink(), "test.yaml", "")
 	p, _ := policy.Parse("t.yaml", []byte("version: 1\nmode: enforce\ndefault: allow\n"))
-	cfg, _ := NewSwarmConfig(p, nil, -1, OCICPU{})
+	cfg, _ := NewSwarmConfig(p, nil, -1, OCIResources{})
 	if err := rec.EnableSwarm(cfg); err != nil {
 		b.Fatal(err)
 	}

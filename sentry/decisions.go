@@ -563,7 +563,7 @@ func (r *Recorder) apply(msg policyMessage) error {
 		return err
 	}
 	if msg.container != r.id {
-		r.gate.setOCICPU(msg.container, msg.cpu)
+		r.gate.setOCIResources(msg.container, msg.cpu)
 		r.gate.Publish(msg.container, table)
 		return nil
 	}

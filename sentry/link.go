@@ -390,9 +390,9 @@ func PolicyDigest(data []byte) string {
 // EncodePolicyMessage frames data, the policy of container named name, as
 // one control message, with the container's OCI CPU resources (for the
 // scheduler) after the name when any is set.
-func EncodePolicyMessage(container, name string, data []byte, cpu OCICPU) []byte {
+func EncodePolicyMessage(container, name string, data []byte, cpu OCIResources) []byte {
 	msg := fmt.Appendf(nil, "%s%d %s %s %s", controlMagic, len(data), PolicyDigest(data), container, strconv.Quote(name))
-	if cpu != (OCICPU{}) {
+	if cpu != (OCIResources{}) {
 		msg = fmt.Appendf(msg, " cpu=%s", cpu)
 	}
 	msg = append(msg, '\n')
@@ -408,7 +408,7 @@ type policyMessage struct {
 	container, name, digest string
 	data                    []byte
 	// cpu is the container's OCI CPU resources (zero: none sent).
-	cpu OCICPU
+	cpu OCIResources
 	// tolerize marks a tolerize request, of thread group pid.
 	tolerize bool
 	pid      int32
@@ -465,7 +465,7 @@ func readPolicyMessage(r *lineReader) (policyMessage, error) {
 		if !ok {
 			return m, errBadMessage
 		}
-		if m.cpu, err = ParseOCICPU(v); err != nil {
+		if m.cpu, err = ParseOCIResources(v); err != nil {
 			return m, errBadMessage
 		}
 	}

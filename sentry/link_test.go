@@ -82,7 +82,7 @@ func TestStatusRewrittenInPlace(t *testing.T) {
 }
 
 func TestPolicyMessages(t *testing.T) {
-	good := EncodePolicyMessage("c1", "/etc/p y.yaml", []byte("version: 1\n"), OCICPU{})
+	good := EncodePolicyMessage("c1", "/etc/p y.yaml", []byte("version: 1\n"), OCIResources{})
 	bad := []byte("athena-policy 5 " + strings.Repeat("0", 64) + " c1 \"x\"\nhello")
 	junk := []byte("garbage line\n")
 	long := append(bytes.Repeat([]byte("y"), 5000), '\n')

@@ -28,13 +28,24 @@ func TestHoldSlotsSpreadsAndCarries(t *testing.T) {
 			t.Errorf("holdSlots(%v): %d slots (%032b), rest %v; want %d, %v", time.Duration(tc.ns), bits.OnesCount32(got), got, time.Duration(rest), tc.wantSlots, time.Duration(tc.wantRest))
 		}
 	}
-	// Half the period: every other slot, so the CPU given back comes
-	// every 10ms, not in one 50ms block.
+	// Half the period: runs of at most holdRun slots (whole gVisor
+	// ticks), spread over the period, so the CPU given back comes every
+	// few tens of milliseconds, not in one 50ms block.
 	got, _ := holdSlots(int64(50*time.Millisecond), 0)
-	for i := 0; i < schedSlots; i++ {
-		if held := got&(1<<i) != 0; held != (i%2 == 0) {
-			t.Fatalf("slots %020b: want every other slot held", got)
+	run, longest, gaps := 0, 0, 0
+	for i := 0; i < 2*schedSlots; i++ {
+		if got&(1<<(i%schedSlots)) != 0 {
+			run++
+			longest = max(longest, run)
+			continue
 		}
+		if run > 0 && i < schedSlots+1 {
+			gaps++
+		}
+		run = 0
+	}
+	if longest > holdRun || gaps < 2 {
+		t.Fatalf("slots %020b: want runs of at most %d slots, at least 2 of them", got, holdRun)
 	}
 	// Two tasks at different phases do not start on the same slot.
 	a, _ := holdSlots(int64(10*time.Millisecond), 1)
@@ -44,25 +55,25 @@ func TestHoldSlotsSpreadsAndCarries(t *testing.T) {
 	}
 }
 
-func TestOCICPURoundTrip(t *testing.T) {
-	c := OCICPU{Shares: 512, Quota: 50000, Period: 100000}
-	got, err := ParseOCICPU(c.String())
+func TestOCIResourcesRoundTrip(t *testing.T) {
+	c := OCIResources{Shares: 512, Quota: 50000, Period: 100000, Pids: 1024}
+	got, err := ParseOCIResources(c.String())
 	if err != nil || got != c {
-		t.Fatalf("ParseOCICPU(%q) = %v, %v", c.String(), got, err)
+		t.Fatalf("ParseOCIResources(%q) = %v, %v", c.String(), got, err)
 	}
-	for _, bad := range []string{"", "1/2", "a/b/c", "1/2/3/4", "-1/0/0"} {
-		if _, err := ParseOCICPU(bad); err == nil {
-			t.Errorf("ParseOCICPU(%q) accepted", bad)
+	for _, bad := range []string{"", "1/2/3", "a/b/c/d", "1/2/3/4/5", "-1/0/0/0"} {
+		if _, err := ParseOCIResources(bad); err == nil {
+			t.Errorf("ParseOCIResources(%q) accepted", bad)
 		}
 	}
 }
 
-func TestPolicyMessageCarriesOCICPU(t *testing.T) {
-	cpu := OCICPU{Shares: 2048, Quota: 150000, Period: 100000}
+func TestPolicyMessageCarriesOCIResources(t *testing.T) {
+	cpu := OCIResources{Shares: 2048, Quota: 150000, Period: 100000}
 	for _, tc := range []struct {
 		name string
-		cpu  OCICPU
-	}{{"/etc/p y.yaml", cpu}, {`odd "name" cpu=1/2/3`, cpu}, {"plain.yaml", OCICPU{}}} {
+		cpu  OCIResources
+	}{{"/etc/p y.yaml", cpu}, {`odd "name" cpu=1/2/3/4`, cpu}, {"plain.yaml", OCIResources{}}} {
 		msg := EncodePolicyMessage("c1", tc.name, []byte("version: 1\n"), tc.cpu)
 		m, err := readPolicyMessage(&lineReader{r: bytes.NewReader(msg)})
 		if err != nil {
@@ -72,7 +83,7 @@ func TestPolicyMessageCarriesOCICPU(t *testing.T) {
 			t.Errorf("%q: got name %q cpu %v data %q", msg, m.name, m.cpu, m.data)
 		}
 	}
-	bad := EncodePolicyMessage("c1", "p", []byte("x"), OCICPU{})
+	bad := EncodePolicyMessage("c1", "p", []byte("x"), OCIResources{})
 	bad = append([]byte(string(bad[:len(bad)-2])+" junk\n"), 'x')
 	if _, err := readPolicyMessage(&lineReader{r: bytes.NewReader(bad)}); err == nil {
 		t.Errorf("a header with junk after the name was accepted: %q", bad)
@@ -80,7 +91,7 @@ func TestPolicyMessageCarriesOCICPU(t *testing.T) {
 }
 
 func TestSchedConfigFrom(t *testing.T) {
-	oci := OCICPU{Shares: 512, Quota: 50000, Period: 100000}
+	oci := OCIResources{Shares: 512, Quota: 50000, Period: 100000, Pids: 1024}
 	parse := func(text string) *policy.Policy {
 		t.Helper()
 		p, err := policy.Parse("p.yaml", []byte("version: 1\nmode: enforce\ndefault: allow\n"+text))
@@ -97,14 +108,14 @@ func TestSchedConfigFrom(t *testing.T) {
 	if cc.Weight != 4096 || cc.Quota != 1.5 || from != "weight: policy, quota: policy" {
 		t.Errorf("the policy's values must win: %+v %q", cc, from)
 	}
-	cc, _, from = SchedConfigFrom(parse(""), OCICPU{})
+	cc, _, from = SchedConfigFrom(parse(""), OCIResources{})
 	if cc.Weight != sched.DefaultWeight || cc.Quota != 0 || from != "weight: default, quota: none" {
 		t.Errorf("defaults: %+v %q", cc, from)
 	}
 	if _, on, _ := SchedConfigFrom(parse("cpu:\n  mode: off\n"), oci); on {
 		t.Errorf("cpu mode off: scheduled")
 	}
-	cc, _, _ = SchedConfigFrom(parse("cpu:\n  mode: observe\n"), OCICPU{Shares: 1})
+	cc, _, _ = SchedConfigFrom(parse("cpu:\n  mode: observe\n"), OCIResources{Shares: 1})
 	if cc.Mode != sched.ModeObserve || cc.Weight != sched.MinWeight {
 		t.Errorf("observe, shares below the minimum: %+v", cc)
 	}

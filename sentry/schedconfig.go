@@ -9,32 +9,36 @@ import (
 	"github.com/athenaos/athena/swarm/sched"
 )
 
-// OCICPU is a container's CPU resources from its OCI spec
-// (linux.resources.cpu): Docker's --cpu-shares is Shares, --cpus is
-// Quota/Period (µs). Zero fields are unset.
-type OCICPU struct {
+// OCIResources is what the sandbox needs of a container's OCI resources
+// (linux.resources): Docker's --cpu-shares is Shares, --cpus is
+// Quota/Period (µs), --pids-limit is Pids. Zero fields are unset.
+type OCIResources struct {
 	Shares uint64
 	Quota  int64
 	Period uint64
+	Pids   int64
 }
 
-// String encodes c for the link ("shares/quota/period").
-func (c OCICPU) String() string { return fmt.Sprintf("%d/%d/%d", c.Shares, c.Quota, c.Period) }
+// String encodes c for the link ("shares/quota/period/pids").
+func (c OCIResources) String() string {
+	return fmt.Sprintf("%d/%d/%d/%d", c.Shares, c.Quota, c.Period, c.Pids)
+}
 
-// ParseOCICPU decodes String's form.
-func ParseOCICPU(s string) (OCICPU, error) {
+// ParseOCIResources decodes String's form.
+func ParseOCIResources(s string) (OCIResources, error) {
 	f := strings.Split(s, "/")
-	if len(f) != 3 {
-		return OCICPU{}, fmt.Errorf("cpu resources %q: want shares/quota/period", s)
+	if len(f) != 4 {
+		return OCIResources{}, fmt.Errorf("resources %q: want shares/quota/period/pids", s)
 	}
-	var c OCICPU
-	var err [3]error
+	var c OCIResources
+	var err [4]error
 	c.Shares, err[0] = strconv.ParseUint(f[0], 10, 64)
 	c.Quota, err[1] = strconv.ParseInt(f[1], 10, 64)
 	c.Period, err[2] = strconv.ParseUint(f[2], 10, 64)
+	c.Pids, err[3] = strconv.ParseInt(f[3], 10, 64)
 	for _, e := range err {
 		if e != nil {
-			return OCICPU{}, fmt.Errorf("cpu resources %q: %w", s, e)
+			return OCIResources{}, fmt.Errorf("resources %q: %w", s, e)
 		}
 	}
 	return c, nil
@@ -45,7 +49,7 @@ func ParseOCICPU(s string) (OCICPU, error) {
 // quota win, then the OCI spec's, then the defaults (weight 1024, no
 // quota). It reports whether the container is scheduled at all (cpu.mode
 // off: not) and where its weight and quota came from.
-func SchedConfigFrom(p *policy.Policy, oci OCICPU) (sched.ContainerConfig, bool, string) {
+func SchedConfigFrom(p *policy.Policy, oci OCIResources) (sched.ContainerConfig, bool, string) {
 	m := p.CPU.Mode.Resolve(p.Mode, true)
 	if m == policy.AgentOff {
 		return sched.ContainerConfig{}, false, ""

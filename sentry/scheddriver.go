@@ -52,7 +52,7 @@ func (d *swarmDriver) addSchedContainer(slot uint32, p *policy.Policy) {
 	if d.schedAgent == nil {
 		return
 	}
-	cc, on, from := SchedConfigFrom(p, d.rec.gate.ociCPU(d.containerID(slot)))
+	cc, on, from := SchedConfigFrom(p, d.rec.gate.ociResources(d.containerID(slot)))
 	if !on {
 		return
 	}

@@ -39,6 +39,12 @@ import (
 const (
 	schedSlot  = 5 * time.Millisecond
 	schedSlots = int(sched.DefaultPeriod / schedSlot)
+	// holdRun is the longest run of held slots (20ms). Runs of whole
+	// 10ms ticks keep gVisor's CPU accounting, which charges a tick to
+	// the tasks that run at its instant, from aliasing with the holds:
+	// 5ms on, 5ms off against a 10ms tick charged a held hog all or
+	// none of its time.
+	holdRun = 4
 	// schedIdleSleep is how long the loop sleeps between looks while no
 	// task runs and nothing is held.
 	schedIdleSleep = 100 * time.Millisecond
@@ -288,14 +294,15 @@ func (l *schedLoop) forget(t *kernel.Task, st *schedTask) {
 
 // takeHolds turns the agent's latest table, when it is new, into each
 // task's hold slots (it looks at every slot: an atomic load). The loop's periods are not the agent's (the
-// drainer publishes a table when it ticks), so a table is applied until
-// the agent's next one, for at most one period past its own end: a table
-// that arrives just after the loop's period began then does not leave a
-// period without holds. Where that holds too much or too little, the
+// drainer publishes a table when it ticks, about once a period, give or
+// take its own timing), so a table is applied until the agent's next one,
+// for at most two periods past its own end: a late table then does not
+// leave a period without holds (one in which a hog runs unheld and the
+// host throttles the whole sandbox). Where that holds too much or too little, the
 // agent's quota debt corrects it.
 func (l *schedLoop) takeHolds(now time.Time) {
 	tab := l.published()
-	if tab == nil || now.UnixNano() > tab.Until+int64(sched.DefaultPeriod) {
+	if tab == nil || now.UnixNano() > tab.Until+2*int64(sched.DefaultPeriod) {
 		for _, st := range l.tasks {
 			st.holdSlots = 0
 		}
@@ -317,8 +324,8 @@ func (l *schedLoop) takeHolds(now time.Time) {
 	}
 }
 
-// holdSlots spreads a hold of ns over the period's slots, starting at a
-// phase of the task's own, and returns the slots and the hold time left
+// holdSlots spreads a hold of ns over the period's slots, in runs of at
+// most holdRun slots starting at a phase of the task's own, and returns the slots and the hold time left
 // over (carried to the next period, so short holds are not lost to the
 // rounding).
 func holdSlots(ns int64, phase int) (uint32, int64) {
@@ -327,9 +334,17 @@ func holdSlots(ns int64, phase int) (uint32, int64) {
 	if n >= schedSlots {
 		return 1<<schedSlots - 1, 0
 	}
+	if n == 0 {
+		return 0, rest
+	}
+	// Runs of up to holdRun slots, spread evenly.
+	runs := (n + holdRun - 1) / holdRun
 	var bits uint32
-	for i := range n {
-		bits |= 1 << ((phase + i*schedSlots/n) % schedSlots)
+	for r := range runs {
+		start := phase + r*schedSlots/runs
+		for i := range min(holdRun, n-r*holdRun) {
+			bits |= 1 << ((start + i) % schedSlots)
+		}
 	}
 	return bits, rest
 }

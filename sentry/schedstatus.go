@@ -21,9 +21,15 @@ type SchedStatus struct {
 	Stops     uint64 `json:"stops"`
 	// Dropped counts sample batches lost (the drainer was behind);
 	// Crashes the kernel side's restarts.
-	Dropped    uint64                 `json:"dropped,omitempty"`
-	Crashes    uint64                 `json:"crashes,omitempty"`
-	Containers []SchedContainerStatus `json:"containers"`
+	Dropped uint64 `json:"dropped,omitempty"`
+	Crashes uint64 `json:"crashes,omitempty"`
+	// TaskLimit is the most tasks the sandbox may hold (its share of
+	// --pids-limit; 0: none); SpawnsRefused counts task creations
+	// refused with EAGAIN over it (limit) or under a fork-bomb block
+	// (block).
+	TaskLimit     int64                  `json:"task_limit,omitempty"`
+	SpawnsRefused map[string]uint64      `json:"spawns_refused,omitempty"`
+	Containers    []SchedContainerStatus `json:"containers"`
 	// Tasks are the busiest tasks (CPU time plus time held), at most 32.
 	Tasks []SchedTaskStatus `json:"tasks,omitempty"`
 }
@@ -53,20 +59,32 @@ type SchedContainerStatus struct {
 	// SpawnRate is thread groups created in its latest busy second.
 	SpawnRate uint32 `json:"spawn_rate"`
 	Spawned   uint64 `json:"spawned"`
+	// SpawnsBlockedUntil is when a fork-bomb block of its new processes
+	// ends (empty: none in force).
+	SpawnsBlockedUntil string `json:"spawns_blocked_until,omitempty"`
 }
 
 // schedStatus builds the status from the agent and the kernel side.
-func schedStatus(a *sched.Agent, l *schedLoop, name func(uint32) string, from map[uint32]string) *SchedStatus {
+func schedStatus(a *sched.Agent, l *schedLoop, g *spawnGuard, name func(uint32) string, from map[uint32]string) *SchedStatus {
 	cfg := a.Config()
 	st := a.Stats()
 	s := &SchedStatus{CPUs: cfg.CPUs, Period: cfg.Period.String(), Periods: st.Periods, Holds: st.Holds, WouldHold: st.WouldHold,
 		Stops: l.stops.Load(), Dropped: l.dropped.Load(), Crashes: l.crashes.Load()}
+	s.TaskLimit = g.limit.Load()
+	if lim, blk := g.RefusedLimit.Load(), g.RefusedBlock.Load(); lim+blk > 0 {
+		s.SpawnsRefused = map[string]uint64{"limit": lim, "block": blk}
+	}
 	ls := l.status.Load()
 	per := float64(cfg.Period)
 	for _, c := range a.Containers() {
 		cs := SchedContainerStatus{Container: name(c.Container), Mode: c.Config.Mode.String(), Weight: c.Config.Weight, Quota: c.Config.Quota,
 			ConfigFrom: from[c.Container], Used: float64(c.Used) / per, Demand: float64(c.Demand) / per, Alloc: float64(c.Alloc) / per,
 			Held: c.Held, SpawnRate: c.SpawnRate, Spawned: c.Spawned}
+		if c.Container < maxSlots {
+			if until := g.blockUntil[c.Container].Load(); until > time.Now().UnixNano() {
+				cs.SpawnsBlockedUntil = time.Unix(0, until).UTC().Format(time.RFC3339)
+			}
+		}
 		if c.Debt > 0 {
 			cs.Debt = c.Debt.Round(time.Microsecond).String()
 		}

@@ -20,7 +20,7 @@ import (
 // OCI CPU resources. A stored model that
 // does not decode, or was learnt with another window, is not fatal: the
 // swarm starts from an empty model and the returned note says why.
-func NewSwarmConfig(p *policy.Policy, modelData []byte, modelFD int, oci OCICPU) (SwarmConfig, string) {
+func NewSwarmConfig(p *policy.Policy, modelData []byte, modelFD int, oci OCIResources) (SwarmConfig, string) {
 	sw := &p.Swarm
 	cfg := SwarmConfig{SelfModel: selfModelConfig(&sw.SelfModel), ModelFile: modelFD}
 	var note string

@@ -28,7 +28,7 @@ func TestSwarmSectionsMakeAgentsThatStart(t *testing.T) {
 			t.Errorf("%q: %v", section, err)
 			continue
 		}
-		cfg, note := NewSwarmConfig(p, nil, -1, OCICPU{})
+		cfg, note := NewSwarmConfig(p, nil, -1, OCIResources{})
 		if note != "" {
 			t.Errorf("%q: note %q without a stored model", section, note)
 		}
@@ -49,7 +49,7 @@ func TestSwarmSectionsMakeAgentsThatStart(t *testing.T) {
 
 func TestDefaultSectionIsTheAgentsDefaults(t *testing.T) {
 	p, _ := policy.Parse("t.yaml", []byte("version: 1\nmode: enforce\ndefault: allow\n"))
-	cfg, _ := NewSwarmConfig(p, nil, -1, OCICPU{})
+	cfg, _ := NewSwarmConfig(p, nil, -1, OCIResources{})
 	want := selfmodel.DefaultConfig()
 	want.Mode = selfmodel.ModeLearn // no stored model: learning
 	if cfg.SelfModel != want {
@@ -88,14 +88,14 @@ func TestSelfModelModeNeedsAStableModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, _ := NewSwarmConfig(p, tc.data, -1, OCICPU{})
+		cfg, _ := NewSwarmConfig(p, tc.data, -1, OCIResources{})
 		if cfg.SelfModel.Mode != tc.want || (tc.data != nil && cfg.Model == nil) {
 			t.Errorf("%q: mode %v (model %v), want %v (%s)", tc.src, cfg.SelfModel.Mode, cfg.Model != nil, tc.want, cfg.Why)
 		}
 	}
 	// A corrupt stored model is ignored, with a note.
 	p, _ := policy.Parse("t.yaml", []byte("version: 1\nmode: enforce\ndefault: allow\n"))
-	cfg, note := NewSwarmConfig(p, []byte("garbage"), -1, OCICPU{})
+	cfg, note := NewSwarmConfig(p, []byte("garbage"), -1, OCIResources{})
 	if cfg.Model != nil || note == "" || cfg.SelfModel.Mode != selfmodel.ModeLearn {
 		t.Errorf("corrupt model: model %v, note %q, mode %v", cfg.Model != nil, note, cfg.SelfModel.Mode)
 	}

@@ -487,6 +487,12 @@ func (d *swarmDriver) carryOut(o *security.Outcome, goid uint64) {
 		goid = d.feed.goidOf(dec.TID)
 	}
 	now := time.Now()
+	if dec.Agent == sched.Name && dec.Action == agent.ActKill {
+		// A fork bomb (enforce mode; observe asks for a record): the
+		// scheduler's own containment, whatever the quorum makes of
+		// the kill vote, is to refuse the container's new processes.
+		d.rec.gate.blockSpawns(dec.Container, now.Add(spawnBlockHold))
+	}
 	switch o.Action {
 	case agent.ActDelay:
 		if dec.Agent == sched.Name && d.schedLoop != nil {
@@ -522,10 +528,12 @@ func (d *swarmDriver) carryOut(o *security.Outcome, goid uint64) {
 	d.actions[o.Action]++
 }
 
-// tick advances the swarm's time (at most every swarmTick), fails closed
+// tick advances the swarm's time (about every swarmTick: a tenth early
+// is on time, so that a tick due with the scheduler's samples, which
+// come every period, is not put off by a period), fails closed
 // if an enforcing agent failed, and saves a changed model.
 func (d *swarmDriver) tick(now time.Time, force bool) {
-	if !force && now.Sub(d.lastTick) < swarmTick {
+	if !force && now.Sub(d.lastTick) < swarmTick*9/10 {
 		return
 	}
 	d.lastTick = now
@@ -663,7 +671,7 @@ func (d *swarmDriver) status() *SwarmStatus {
 			Pushed: d.net.events.Stats().Pushed, Dropped: d.net.events.Stats().Dropped, Drained: d.net.events.Stats().Popped})
 	}
 	if d.schedAgent != nil {
-		st.Sched = schedStatus(d.schedAgent, d.schedLoop, d.containerID, d.schedFrom)
+		st.Sched = schedStatus(d.schedAgent, d.schedLoop, &d.rec.gate.spawns, d.containerID, d.schedFrom)
 		if c, ok := d.schedAgent.Container(0); ok {
 			setAgentMode(st.Agents, sched.Name, c.Config.Mode.String())
 		}

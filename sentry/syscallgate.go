@@ -47,6 +47,8 @@ type SyscallGate struct {
 	mem *memFeed
 	// net is the packet path (nil: packets are not watched).
 	net *netPath
+	// spawns guards task creation (spawnguard.go).
+	spawns spawnGuard
 	// cpus holds the OCI CPU resources of a pod's containers, by
 	// container ID, for the scheduler (the root container's come in
 	// its SwarmConfig).
@@ -121,6 +123,9 @@ func InstallSyscallGate(events *ring.Ring[event.Event], calls *ring.Ring[event.C
 	}
 	table := slinux.AMD64
 	for num, sc := range table.Table {
+		if isSpawn(num) {
+			sc.Fn = g.guardSpawn(sc.Fn)
+		}
 		sc.Fn = g.wrap(sc.Fn)
 		table.Table[num] = sc
 	}
@@ -367,18 +372,18 @@ func netfilterOpt(raw *[6]uint64) bool {
 	return (level == unix.SOL_IP || level == unix.SOL_IPV6) && opt >= 64 && opt <= 67
 }
 
-// setOCICPU stores a pod container's OCI CPU resources (a policy sent
+// setOCIResources stores a pod container's OCI CPU resources (a policy sent
 // without them, a policy change, keeps those stored).
-func (g *SyscallGate) setOCICPU(id string, c OCICPU) {
-	if c != (OCICPU{}) {
+func (g *SyscallGate) setOCIResources(id string, c OCIResources) {
+	if c != (OCIResources{}) {
 		g.cpus.Store(id, c)
 	}
 }
 
-// ociCPU returns a pod container's OCI CPU resources (zero: none).
-func (g *SyscallGate) ociCPU(id string) OCICPU {
+// ociResources returns a pod container's OCI CPU resources (zero: none).
+func (g *SyscallGate) ociResources(id string) OCIResources {
 	if v, ok := g.cpus.Load(id); ok {
-		return v.(OCICPU)
+		return v.(OCIResources)
 	}
-	return OCICPU{}
+	return OCIResources{}
 }

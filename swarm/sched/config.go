@@ -61,6 +61,8 @@ const (
 	// DebtPeriods bounds a container's quota debt to this many periods of
 	// its quota (one second at the default period).
 	DebtPeriods = 10
+	// debtPayback is how many periods a quota debt is paid back over.
+	debtPayback = 4
 )
 
 // Config configures an Agent: what is common to the sandbox. New fills

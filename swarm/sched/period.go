@@ -99,7 +99,11 @@ func (a *Agent) closePeriod(out []agent.Decision) []agent.Decision {
 		dem := c.demand
 		if q := c.cfg.Quota; q > 0 {
 			c.debt = min(max(c.debt+float64(c.used)-q*window, -q*period), q*period*DebtPeriods)
-			dem = min(dem, max(q*period-c.debt, 0))
+			// The debt is paid back over debtPayback periods: the
+			// sentry's CPU figures are 10ms ticks, noisy period to
+			// period, and paying all of it at once swings the
+			// holds between none and the whole period.
+			dem = min(dem, max(q*period-c.debt/debtPayback, 0))
 		}
 		a.cshares[ci].demand = dem
 	}
