@@ -1,8 +1,8 @@
 # Side-by-side benchmarks: runc vs runsc-baseline vs athena. Included by the
 # top-level Makefile (which defines install, install-baseline, images and GO).
 #
-#   make bench          full run (5 repetitions, ~30-40 min on 2 cores)
-#   make bench-quick    1-2 repetitions, small sizes, a subset (~5 min)
+#   make bench          full run (5 repetitions, ~35-45 min on 2 cores)
+#   make bench-quick    1-2 repetitions, small sizes, a subset (~7 min)
 #   make images-debian  build the athena-test/debian image (debootstrap)
 #   make bench-bin      build the static C micro-benchmarks into bench/bin
 #
@@ -15,12 +15,15 @@
 # without touching latest.json or the docs, e.g. the network ones:
 #   go run ./bench/cmd/bench -quick -only '^(iperf3|tcp)_' -results /tmp/bench-net \
 #     -doc /tmp/bench-net/benchmarks.md
+# or the scheduler ones (noisy neighbour, CPU quota, fork bomb):
+#   go run ./bench/cmd/bench -quick -only '^(nn_|cpus_|forkbomb_)' -results /tmp/bench-sched \
+#     -doc /tmp/bench-sched/benchmarks.md
 
 GO          ?= go
 BENCH_CC    ?= gcc
 BENCH_CFLAGS ?= -O2 -static -Wall -Wextra
 BENCH_FLAGS ?=
-BENCH_PROGS := syscall pagefault forkexec nop tcprr
+BENCH_PROGS := syscall pagefault forkexec nop tcprr spin
 BENCH_BINS  := $(addprefix bench/bin/,$(BENCH_PROGS))
 
 .PHONY: bench bench-quick bench-bin bench-deps images-debian

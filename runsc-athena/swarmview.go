@@ -494,9 +494,13 @@ func writeSchedSummary(w io.Writer, s *sentry.SchedStatus) {
 	}
 	if len(s.Tasks) > 0 {
 		tw = tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-		fmt.Fprintln(tw, "  PID\tTID\tCOMM\tRUN\tWAIT\tTHROTTLED")
+		fmt.Fprintln(tw, "  PID\tTID\tCOMM\tRUN\tWAIT\tTHROTTLED\tDUTY\tKIND\tHOLD")
 		for _, t := range s.Tasks {
-			fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\t%s\n", t.PID, t.TID, orDash(t.Comm), nsDuration(t.Run), nsDuration(t.Wait), nsDuration(t.Throttled))
+			kind := "hog"
+			if t.Interactive {
+				kind = "interactive"
+			}
+			fmt.Fprintf(tw, "  %d\t%d\t%s\t%s\t%s\t%s\t%.2f\t%s\t%s\n", t.PID, t.TID, orDash(t.Comm), nsDuration(t.Run), nsDuration(t.Wait), nsDuration(t.Throttled), t.Duty, kind, orDash(t.Hold))
 		}
 		tw.Flush()
 	}

@@ -76,6 +76,10 @@ func SchedConfigFrom(p *policy.Policy, oci OCIResources) (sched.ContainerConfig,
 	default:
 		from = append(from, "quota: none")
 	}
+	if p.CPU.Share == policy.CPUShareGroups {
+		cc.FairGroups = true
+		from = append(from, "share: groups")
+	}
 	return cc, true, strings.Join(from, ", ")
 }
 

@@ -415,6 +415,12 @@ type SchedTaskStatus struct {
 	Run       uint64 `json:"run_ns"`
 	Wait      uint64 `json:"wait_ns"`
 	Throttled uint64 `json:"throttled_ns"`
+	// Duty, Interactive and Hold are the agent's view of the task: the
+	// fraction of its unblocked time it runs, whether it counts as
+	// interactive, and its hold in the current period.
+	Duty        float64 `json:"duty"`
+	Interactive bool    `json:"interactive"`
+	Hold        string  `json:"hold,omitempty"`
 }
 
 func (l *schedLoop) publishStatus(now time.Time) {

@@ -1,6 +1,7 @@
 package sentry
 
 import (
+	"slices"
 	"time"
 
 	"github.com/athenaos/athena/swarm/sched"
@@ -94,7 +95,16 @@ func schedStatus(a *sched.Agent, l *schedLoop, g *spawnGuard, name func(uint32) 
 		s.Containers = append(s.Containers, cs)
 	}
 	if ls != nil {
-		s.Tasks = ls.Tasks
+		s.Tasks = slices.Clone(ls.Tasks)
+		for i := range s.Tasks {
+			t := &s.Tasks[i]
+			if at, ok := a.Task(t.Container, t.TID); ok {
+				t.Duty, t.Interactive = at.Duty, at.Interactive
+				if at.Hold > 0 {
+					t.Hold = at.Hold.Round(time.Microsecond).String()
+				}
+			}
+		}
 	}
 	return s
 }

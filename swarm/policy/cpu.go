@@ -30,6 +30,11 @@ type CPU struct {
 	// MinCPUQuota..MaxCPUQuota (0.5: half a CPU). 0: the OCI spec's
 	// linux.resources.cpu.quota / .period (docker --cpus), else none.
 	Quota float64
+	// Share says how the container's CPU is split among its tasks:
+	// CPUShareTasks (the default) among its tasks, hogs cut first;
+	// CPUShareGroups first equally among its thread groups, then among
+	// each group's threads.
+	Share CPUShare
 	// SpawnFloor is the fork-bomb threshold: thread groups created per
 	// second, container-wide, above which for 2 seconds running the
 	// scheduler reports a fork bomb; MinCPUSpawnFloor..MaxCPUSpawnFloor
@@ -39,6 +44,26 @@ type CPU struct {
 	// without blocking is reported; MinCPUBusyAfter..MaxCPUBusyAfter
 	// (0: 10s).
 	BusyAfter time.Duration
+}
+
+// CPUShare is the cpu section's "share".
+type CPUShare uint8
+
+// CPU share modes; CPUShareDefault (the zero value) is tasks.
+const (
+	CPUShareDefault CPUShare = iota
+	CPUShareTasks
+	CPUShareGroups
+)
+
+func (s CPUShare) String() string {
+	switch s {
+	case CPUShareTasks:
+		return "tasks"
+	case CPUShareGroups:
+		return "groups"
+	}
+	return "default"
 }
 
 // The ranges of the cpu section's values (swarm/sched's limits: weights
@@ -55,7 +80,7 @@ const (
 )
 
 // The keys of the cpu section, in the order Marshal writes them.
-var cpuKeys = []string{"mode", "weight", "quota", "spawn_floor", "busy_after"}
+var cpuKeys = []string{"mode", "weight", "quota", "share", "spawn_floor", "busy_after"}
 
 // IsZero reports whether the section says nothing: the OCI values and the
 // agent's defaults. Marshal leaves such a section out.
@@ -81,6 +106,18 @@ func (p *parser) cpu(n *yaml.Node) (CPU, error) {
 		case "quota":
 			c.Quota, err = p.cpuQuota(v, w)
 			quotaLine = v.Line
+		case "share":
+			var sv string
+			if sv, err = p.scalar(v, w); err == nil {
+				switch sv {
+				case "tasks":
+					c.Share = CPUShareTasks
+				case "groups":
+					c.Share = CPUShareGroups
+				default:
+					err = p.errf(v, "%s: unknown %q (want tasks or groups)", w, sv)
+				}
+			}
 		case "spawn_floor":
 			u, err = p.uintIn(v, w, MinCPUSpawnFloor, MaxCPUSpawnFloor)
 			c.SpawnFloor = uint32(u)
@@ -149,6 +186,9 @@ func marshalCPU(c *CPU) *yaml.Node {
 	addMode(n, c.Mode)
 	addInt(n, "weight", int64(c.Weight))
 	addFloat(n, "quota", c.Quota)
+	if c.Share != CPUShareDefault {
+		add(n, "share", scalar(c.Share.String()))
+	}
 	addInt(n, "spawn_floor", int64(c.SpawnFloor))
 	addDuration(n, "busy_after", c.BusyAfter)
 	return n

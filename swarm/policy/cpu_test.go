@@ -215,7 +215,7 @@ func TestCPUErrors(t *testing.T) {
 		{"not a mapping", "cpu: 2\n", `x.yaml:3: cpu must be a mapping`},
 		{"null", "cpu:\n", `x.yaml:3: cpu must be a mapping`},
 		{"list", "cpu: [quota]\n", `x.yaml:3: cpu must be a mapping`},
-		{"unknown key", "cpu:\n  shares: 1024\n", `x.yaml:4: cpu: unknown key "shares" (want one of mode, weight, quota, spawn_floor, busy_after)`},
+		{"unknown key", "cpu:\n  shares: 1024\n", `x.yaml:4: cpu: unknown key "shares" (want one of mode, weight, quota, share, spawn_floor, busy_after)`},
 		{"dup key", "cpu:\n  quota: 1\n  quota: 2\n", `x.yaml:5: cpu: duplicate key "quota" (first at line 4)`},
 		{"alias", "cpu:\n  quota: &q 1\n  weight: *q\n", `x.yaml:5: YAML aliases are not supported`},
 		{"bad mode", "cpu: {mode: strict}\n", `x.yaml:3: cpu.mode: unknown mode "strict" (want auto, off, learn, observe, enforce)`},
@@ -344,4 +344,35 @@ func FuzzCPU(f *testing.F) {
 			t.Fatalf("round trip differs:\n%s", out)
 		}
 	})
+}
+
+func TestCPUShare(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want CPUShare
+		err  string
+	}{
+		{"cpu:\n  share: groups\n", CPUShareGroups, ""},
+		{"cpu:\n  share: tasks\n", CPUShareTasks, ""},
+		{"cpu:\n  share: threads\n", 0, `x.yaml:5: cpu.share: unknown "threads" (want tasks or groups)`},
+	} {
+		p, err := Parse("x.yaml", []byte("version: 1\nmode: enforce\ndefault: allow\n"+tc.text))
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("%q: err %v, want %s", tc.text, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || p.CPU.Share != tc.want {
+			t.Fatalf("%q: %v, %v", tc.text, p, err)
+		}
+		out, err := Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := Parse("x.yaml", out)
+		if err != nil || !q.Equal(p) {
+			t.Errorf("round trip of %q: %s, %v", tc.text, out, err)
+		}
+	}
 }

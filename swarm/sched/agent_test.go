@@ -93,8 +93,9 @@ func TestSplit(t *testing.T) {
 		{"weights 2:1", []share{{demand: 100, weight: 2}, {demand: 100, weight: 1}}, 90, []float64{60, 30}},
 		{"one under its share", []share{{demand: 10, weight: 1}, {demand: 100, weight: 1}, {demand: 100, weight: 1}}, 100, []float64{10, 45, 45}},
 		{"hogs first", []share{{demand: 60, weight: 1, interactive: true}, {demand: 100, weight: 1}, {demand: 30, weight: 1}}, 150, []float64{60, 60, 30}},
-		{"never below the fair share", []share{{demand: 60, weight: 1, interactive: true}, {demand: 100, weight: 1}}, 100, []float64{50, 50}},
-		{"hogs cannot absorb all", []share{{demand: 90, weight: 1, interactive: true}, {demand: 60, weight: 1}}, 100, []float64{50, 50}},
+		{"hogs below their fair share for interactive", []share{{demand: 60, weight: 1, interactive: true}, {demand: 100, weight: 1}}, 100, []float64{60, 40}},
+		{"hogs keep half their fair share", []share{{demand: 90, weight: 1, interactive: true}, {demand: 60, weight: 1}}, 100, []float64{75, 25}},
+		{"no interactive: never below the fair share", []share{{demand: 60, weight: 1}, {demand: 100, weight: 1}}, 100, []float64{50, 50}},
 		{"no capacity", []share{{demand: 90, weight: 1}}, -5, []float64{0}},
 	} {
 		idx := make([]int32, len(tc.s))

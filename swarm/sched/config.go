@@ -37,11 +37,6 @@ const (
 	DefaultSpawnFloor       = 200
 	DefaultSpawnSeconds     = 2
 	DefaultWeight           = 1024
-	// interactiveDuty: a task that blocked in a period and ran at most
-	// this fraction of its unblocked-or-running time is interactive,
-	// whatever its burst (the sentry samples blocks, so it undercounts
-	// them and overestimates bursts).
-	interactiveDuty = 0.5
 
 	// MinPeriod and MaxPeriod bound Config.Period.
 	MinPeriod = time.Millisecond
@@ -136,6 +131,10 @@ type ContainerConfig struct {
 	// docker --cpus=0.5; QuotaFromCFS converts the OCI quota and
 	// period); 0: no quota. 0 or MinQuota..MaxCPUs.
 	Quota float64
+	// FairGroups splits the container's CPU first equally among its
+	// thread groups, then among each group's threads; without it, among
+	// its tasks directly (hogs cut first either way).
+	FairGroups bool
 }
 
 // QuotaFromCFS converts an OCI CFS quota and period (microseconds,

@@ -70,13 +70,23 @@
 // share of the overrun.
 //
 // Latency protection. At the group and thread levels, interactive
-// claimants (a group is interactive when all its threads are) keep their
-// overrun as long as the non-interactive claimants' overrun can absorb
-// the excess: hogs take the holds first, and an interactive task under
-// its share is never held.
+// claimants (a group is interactive when all its threads are; a task is
+// interactive when it ran in short bursts, or was seen blocked in any of
+// its last 8 periods) keep their demand as long as the non-interactive
+// claimants can absorb the excess, with their overrun and then with up
+// to half their fair share: hogs take the holds first, and an
+// interactive task under its share is never held. Under a quota the
+// allowance never drops below the interactive tasks' demand (the hogs
+// pay the debt). A container alone in its sandbox, without a quota or
+// FairGroups, is not cut at all (nobody would get the CPU it gave up).
 //
-// Holds. A task of duty d held h in a period runs about d × (Period − h),
-// so a task allowed alloc of its demand D is held Period × (1 − alloc/D).
+// Holds. A task's rate r is the fraction of its unheld time it ran in the
+// latest period (1 for a hog with a CPU to itself; less when the host
+// gives it less, with more runnable threads than CPUs). Held h, it runs
+// about r × (Period − h), so a task allowed alloc is held Period × (1 −
+// alloc/(r × Period)), and not at all when it already runs no more than
+// alloc: the demand (duty × Period) decides the shares, the rate the
+// holds, so that a hold never leaves a CPU idle for nothing.
 // Holds below MinHold (200µs) are not published (they still count in the
 // quota debt). Observe containers get their holds computed and counted
 // (Stats.WouldHold, ContainerStats.Held) but never published; learn

@@ -20,7 +20,7 @@ func (a *Agent) closePeriod(out []agent.Decision) []agent.Decision {
 	// Containers: index by order, reset the period's sums.
 	a.cshares = a.cshares[:0]
 	for _, c := range a.order {
-		c.used, c.demand, c.alloc, c.held, c.hold = 0, 0, 0, 0, 0
+		c.used, c.demand, c.interDemand, c.alloc, c.held, c.hold = 0, 0, 0, 0, 0, 0
 		a.cshares = append(a.cshares, share{weight: float64(c.cfg.Weight)})
 	}
 	a.gshares, a.gowner = a.gshares[:0], a.gowner[:0]
@@ -38,6 +38,10 @@ func (a *Agent) closePeriod(out []agent.Decision) []agent.Decision {
 		c := a.order[ci]
 		r, w, b := t.wRun, t.wWait, t.wBlocks
 		c.used += uint64(r)
+		// A task measured for the first time is not held yet: one
+		// window does not tell a server that has not blocked yet from
+		// a hog.
+		fresh := t.flags&flagHasDuty == 0
 		switch {
 		case r+w > 0:
 			d := float32(r) / float32(uint64(r)+uint64(w))
@@ -47,9 +51,17 @@ func (a *Agent) closePeriod(out []agent.Decision) []agent.Decision {
 			t.duty = d
 			t.flags |= flagHasDuty
 			t.flags &^= flagInteractive
-			// Short bursts between blocks, or (when blocks are only
-			// sampled, and so undercounted) blocked most of the time.
-			if r > 0 && b > 0 && uint64(r)/uint64(b) <= burst || b > 0 && float32(r) <= interactiveDuty*float32(uint64(r)+uint64(w)) {
+			// Short bursts between blocks, or blocked at all in the
+			// last 8 periods: the sentry samples blocks every 5ms, so it
+			// undercounts them and overestimates bursts, and under
+			// gVisor a loaded server spends most of its time in the
+			// sentry, runnable; only a task never seen blocked is a
+			// hog to hold for the others' sake.
+			t.blockedHist <<= 1
+			if w > 0 || b > 0 {
+				t.blockedHist |= 1
+			}
+			if r > 0 && b > 0 && uint64(r)/uint64(b) <= burst || t.blockedHist != 0 {
 				t.flags |= flagInteractive
 			}
 		case t.hold == 0:
@@ -59,6 +71,17 @@ func (a *Agent) closePeriod(out []agent.Decision) []agent.Decision {
 			}
 		}
 		out = a.busy(c, key, t, now, out)
+		// The rate it ran at while not held (its hold in this window
+		// is taken as the one computed for it).
+		// Smoothed like the duty: the CPU figures are 10ms ticks.
+		if r+w > 0 || t.hold > 0 {
+			rate := float32(min(float64(r)/max(window-float64(t.hold), window/20), 1))
+			if t.flags&flagHasRate != 0 {
+				rate = (t.rate + rate) / 2
+			}
+			t.rate = rate
+			t.flags |= flagHasRate
+		}
 		t.wRun, t.wWait, t.wBlocks, t.hold = 0, 0, 0, 0
 		if t.duty == 0 {
 			return true
@@ -69,7 +92,13 @@ func (a *Agent) closePeriod(out []agent.Decision) []agent.Decision {
 			return true
 		}
 		inter := t.flags&flagInteractive != 0
-		gk := uint64(slot)<<32 | uint64(uint32(t.pid))
+		if inter {
+			c.interDemand += dem
+		}
+		gk := uint64(slot) << 32
+		if c.cfg.FairGroups {
+			gk |= uint64(uint32(t.pid))
+		}
 		gi, ok := a.gindex[gk]
 		if !ok {
 			gi = int32(len(a.gshares))
@@ -80,7 +109,7 @@ func (a *Agent) closePeriod(out []agent.Decision) []agent.Decision {
 		g := &a.gshares[gi]
 		g.demand += dem
 		g.interactive = g.interactive && inter
-		a.tshares = append(a.tshares, share{demand: dem, weight: 1, interactive: inter})
+		a.tshares = append(a.tshares, share{demand: dem, weight: 1, interactive: inter, rate: float64(t.rate), fresh: fresh})
 		a.towner = append(a.towner, gi)
 		a.tkeys = append(a.tkeys, key)
 		return true
@@ -103,7 +132,11 @@ func (a *Agent) closePeriod(out []agent.Decision) []agent.Decision {
 			// sentry's CPU figures are 10ms ticks, noisy period to
 			// period, and paying all of it at once swings the
 			// holds between none and the whole period.
-			dem = min(dem, max(q*period-c.debt/debtPayback, 0))
+			// The debt is the hogs' to pay: the allowance never
+			// drops below what the interactive tasks need (within
+			// the quota), so they are not held for the others'
+			// overrun; the hogs, cut first, pay it back.
+			dem = min(dem, max(q*period-c.debt/debtPayback, min(c.interDemand, q*period)))
 		}
 		a.cshares[ci].demand = dem
 	}
@@ -112,6 +145,13 @@ func (a *Agent) closePeriod(out []agent.Decision) []agent.Decision {
 		if c.cfg.Mode != ModeLearn {
 			all = append(all, int32(ci))
 		}
+	}
+	if len(all) == 1 && a.order[all[0]].cfg.Quota == 0 && !a.order[all[0]].cfg.FairGroups {
+		// A container alone, without a quota or fair groups, has
+		// nobody to give CPU to: holding its tasks for a share of the
+		// CPUs would only leave them idle (the host already shares
+		// them among its threads).
+		capacity = max(capacity, a.cshares[all[0]].demand)
 	}
 	split(a.cshares, all, capacity)
 	a.gorder, a.gstarts = bucket(a.gowner, len(a.order), all, a.gstarts)
@@ -127,16 +167,21 @@ func (a *Agent) closePeriod(out []agent.Decision) []agent.Decision {
 		split(a.tshares, a.torder[a.tstarts[gi]:a.tstarts[gi+1]], a.gshares[gi].alloc)
 	}
 
-	// Holds: a task of duty d held h runs about d × (Period − h), so
-	// allowing it alloc needs h = Period × (1 − alloc/demand).
+	// Holds: a task that runs at rate r while not held, held h, runs
+	// about r × (Period − h), so allowing it alloc needs h = Period ×
+	// (1 − alloc/(r × Period)). The rate, not the demand (duty × Period):
+	// a hog that the host already gives less than its demand (more
+	// runnable threads than CPUs) needs less holding, or none, and
+	// holding it anyway would leave CPUs idle.
 	until := now + int64(a.cfg.Period)
 	var entries []Throttle
 	minHold := float64(a.cfg.MinHold)
 	for i, ts := range a.tshares {
-		if ts.alloc >= ts.demand {
+		runs := ts.rate * period
+		if ts.alloc >= ts.demand || ts.alloc >= runs || ts.fresh {
 			continue
 		}
-		h := min(period*(1-ts.alloc/ts.demand), period)
+		h := min(period*(1-ts.alloc/runs), period)
 		key := a.tkeys[i]
 		t, _ := a.tasks.Get(key)
 		t.hold = uint32(h)

@@ -79,9 +79,11 @@ type container struct {
 	used      uint64  // ns in the latest closed period
 	usedTotal uint64
 	demand    float64 // ns per period, unheld
-	alloc     float64 // ns per period
-	held      int
-	hold      uint64
+	// interDemand is the demand of its interactive tasks.
+	interDemand float64
+	alloc       float64 // ns per period
+	held        int
+	hold        uint64
 
 	// Spawn counting: count in Unix second sec; streak the consecutive
 	// seconds over the floor just before sec; last the count of the

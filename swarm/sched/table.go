@@ -95,11 +95,17 @@ type taskSlot struct {
 	// duty is the smoothed fraction of its unblocked-or-running time the
 	// task spends running: its demand is duty × Period.
 	duty float32
+	// rate is the smoothed fraction of its unheld time the task ran
+	// (see the package doc, Holds).
+	rate float32
 	// hold is the hold computed for the current period (ns).
 	hold uint32
 	pid  int32
 	// flags holds flag* bits.
 	flags uint8
+	// blockedHist has bit i set when the task was seen blocked i
+	// periods ago (i < 8).
+	blockedHist uint8
 }
 
 // Task flags.
@@ -107,6 +113,7 @@ const (
 	flagInteractive uint8 = 1 << iota // short bursts in the latest period with data
 	flagBusyDecided                   // the current busy run had its decision
 	flagHasDuty                       // duty has been measured
+	flagHasRate                       // rate has been measured
 )
 
 func taskKey(container uint32, tid int32) uint64 {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -54,7 +55,7 @@ func (d *driver) run(ctx context.Context, jobs []job, out *result.Run) error {
 				}
 			}
 			for i, j := range jobs {
-				if j.phase != ph {
+				if j.phase != ph || (j.reps > 0 && rep > j.reps) {
 					continue
 				}
 				if err := d.runJob(ctx, rep, j, out.Benchmarks[first[i]:first[i]+len(j.metrics)]); err != nil {
@@ -77,29 +78,58 @@ func (d *driver) runJob(ctx context.Context, rep int, j job, ms []result.Benchma
 				return fmt.Errorf("stopped: %w", context.Cause(ctx))
 			}
 			t := d.target(rt)
+			t0 := time.Now()
 			vals, err := j.run(ctx, t)
-			if err == nil && len(vals) != len(ms) {
-				err = fmt.Errorf("internal: %d values for %d metrics", len(vals), len(ms))
+			took := time.Since(t0).Round(100 * time.Millisecond)
+			if err != nil && ctx.Err() != nil {
+				return fmt.Errorf("stopped: %w", context.Cause(ctx))
 			}
-			if err != nil {
-				if ctx.Err() != nil {
-					return fmt.Errorf("stopped: %w", context.Cause(ctx))
-				}
+			// errs[i] says why metric i has no sample this time: all of
+			// them on a plain error, some when the job says which.
+			errs := make([]error, len(ms))
+			var partial metricErrors
+			switch {
+			case errors.As(err, &partial) && len(partial) == len(ms) && len(vals) == len(ms):
+				copy(errs, partial)
+			case err == nil && len(vals) != len(ms):
+				err = fmt.Errorf("internal: %d values for %d metrics", len(vals), len(ms))
+				fallthrough
+			case err != nil:
 				for i := range ms {
 					ms[i].Fail(rt, err)
 				}
-				log.Printf("rep %d/%d %-26s %-15s FAILED: %v", rep, d.sizes.reps, ms[0].Name, rt, err)
+				log.Printf("rep %d/%d %-26s %-15s FAILED: %v [%v]", rep, d.sizes.reps, ms[0].Name, rt, err, took)
 				continue
 			}
 			var parts []string
 			for i := range ms {
+				if errs[i] != nil {
+					ms[i].Fail(rt, errs[i])
+					parts = append(parts, fmt.Sprintf("%s FAILED (%v)", ms[i].Name, errs[i]))
+					continue
+				}
 				ms[i].Add(rt, vals[i])
 				parts = append(parts, fmt.Sprintf("%s=%.4g %s", ms[i].Name, vals[i], ms[i].Unit))
 			}
-			log.Printf("rep %d/%d %-15s %s", rep, d.sizes.reps, rt, strings.Join(parts, " "))
+			log.Printf("rep %d/%d %-15s %s [%v]", rep, d.sizes.reps, rt, strings.Join(parts, " "), took)
 		}
 	}
 	return nil
+}
+
+// metricErrors is the error of a job that measured some of its metrics but
+// not others: entry i is nil where value i is good. The driver records the
+// good values and a failure for each of the others.
+type metricErrors []error
+
+func (e metricErrors) Error() string {
+	var msgs []string
+	for _, err := range e {
+		if err != nil {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	return strings.Join(msgs, "; ")
 }
 
 // target returns the runtime's work container description; before the
@@ -110,7 +140,7 @@ func (d *driver) target(rt string) *target {
 			return t
 		}
 	}
-	return &target{runtime: rt}
+	return &target{runtime: rt, binDir: d.binDir}
 }
 
 // preflight checks what the run needs, so a missing image or tool fails in
@@ -136,7 +166,7 @@ func (d *driver) preflight(ctx context.Context, jobs []job) error {
 		return err
 	}
 	d.binDir = abs
-	for _, p := range []string{"syscall", "pagefault", "forkexec", "nop", "tcprr"} {
+	for _, p := range []string{"syscall", "pagefault", "forkexec", "nop", "tcprr", "spin"} {
 		if _, err := os.Stat(filepath.Join(abs, p)); err != nil {
 			return fmt.Errorf("micro-benchmark %s missing (make bench-bin): %v", p, err)
 		}
@@ -147,12 +177,17 @@ func (d *driver) preflight(ctx context.Context, jobs []job) error {
 		}
 	}
 	for _, rt := range d.runtimes {
-		for _, prefix := range []string{"bench-work-", "bench-mem-", "bench-start-"} {
+		for _, prefix := range containerPrefixes {
 			removeContainer(ctx, prefix+rt)
 		}
 	}
 	return nil
 }
+
+// containerPrefixes name every container the run starts: prefix + runtime.
+// Preflight and teardown remove them all, so a run killed halfway leaves
+// nothing behind for long.
+var containerPrefixes = []string{"bench-work-", "bench-mem-", "bench-start-", "bench-nn-", "bench-cpus-", "bench-forkbomb-"}
 
 // setup starts one work container per runtime and waits until its servers
 // answer.
@@ -164,7 +199,7 @@ func (d *driver) setup(ctx context.Context) error {
 	d.tmpDir = dir
 	for _, rt := range d.runtimes {
 		t := &target{runtime: rt, work: "bench-work-" + rt, dataDir: filepath.Join(dir, rt),
-			tcprrHost: filepath.Join(d.binDir, "tcprr")}
+			tcprrHost: filepath.Join(d.binDir, "tcprr"), binDir: d.binDir}
 		if err := os.MkdirAll(t.dataDir, 0o777); err != nil {
 			return err
 		}
@@ -190,7 +225,7 @@ func (d *driver) setup(ctx context.Context) error {
 		if t.tcprrAddr, err = publishedPort(ctx, t.work, tcprrPort+"/tcp"); err != nil {
 			return err
 		}
-		if err := waitReady(ctx, t); err != nil {
+		if err := waitRedis(ctx, t.work); err != nil {
 			return err
 		}
 		log.Printf("work container %s up (iperf3 %s, redis %s, tcprr %s)", t.work, t.iperfAddr, t.redisAddr, t.tcprrAddr)
@@ -198,15 +233,16 @@ func (d *driver) setup(ctx context.Context) error {
 	return nil
 }
 
-func waitReady(ctx context.Context, t *target) error {
+// waitRedis waits until the redis-server in the container answers PING.
+func waitRedis(ctx context.Context, container string) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		out, err := docker(ctx, 20*time.Second, "exec", t.work, "redis-cli", "ping")
+		out, err := docker(ctx, 20*time.Second, "exec", container, "redis-cli", "ping")
 		if err == nil && strings.TrimSpace(string(out)) == "PONG" {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: redis not answering after 60s: %v", t.work, err)
+			return fmt.Errorf("%s: redis not answering after 60s: %v", container, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -223,7 +259,7 @@ func (d *driver) teardown() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, rt := range d.runtimes {
-		for _, prefix := range []string{"bench-work-", "bench-mem-", "bench-start-"} {
+		for _, prefix := range containerPrefixes {
 			removeContainer(ctx, prefix+rt)
 		}
 	}

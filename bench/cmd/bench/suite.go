@@ -33,6 +33,16 @@ type sizes struct {
 	roundTrips    int // tcprr rr: round trips on one connection
 	connections   int // tcprr crr: new connections
 	redisRequests int
+
+	// The scheduler groups (sched.go) take part in the first schedReps
+	// repetitions only: they are long, and the run should stay short.
+	schedReps       int
+	nnWarmup        int // redis-benchmark requests before measuring
+	nnIdleRequests  int // requests of the unloaded reference run
+	nnRequests      int // requests of the run next to the hogs
+	nnSpinSeconds   int // how long the hogs run (covers the loaded run)
+	cpusWindow      int // seconds over which the cgroup's CPU use is sampled
+	forkbombSeconds int // seconds of docker exec probes once a second
 }
 
 var (
@@ -40,11 +50,15 @@ var (
 		reps: 2, getppid: 20000, read: 20000, openclose: 5000, stat: 10000,
 		touchPages: 2048, touchRounds: 5, churn: 2000, forks: 50, startsPerRep: 2,
 		fioSize: "16m", fioSeconds: 2, iperfSeconds: 2, roundTrips: 5000, connections: 500, redisRequests: 20000,
+		schedReps: 1, nnWarmup: 10000, nnIdleRequests: 5000, nnRequests: 6000, nnSpinSeconds: 10,
+		cpusWindow: 3, forkbombSeconds: 6,
 	}
 	fullSizes = sizes{
 		reps: 5, getppid: 200000, read: 200000, openclose: 20000, stat: 50000,
 		touchPages: 4096, touchRounds: 10, churn: 10000, forks: 200, startsPerRep: 10,
 		fioSize: "64m", fioSeconds: 4, iperfSeconds: 4, roundTrips: 10000, connections: 2000, redisRequests: 100000,
+		schedReps: 2, nnWarmup: 20000, nnIdleRequests: 5000, nnRequests: 32000, nnSpinSeconds: 24,
+		cpusWindow: 4, forkbombSeconds: 10,
 	}
 )
 
@@ -58,6 +72,7 @@ type target struct {
 	redisAddr string // 127.0.0.1:PORT published for the container's redis
 	tcprrAddr string // 127.0.0.1:PORT published for the container's tcprr server
 	tcprrHost string // host path of the tcprr client (bench/bin/tcprr)
+	binDir    string // host directory of the micro-benchmarks, mounted at /bench
 }
 
 // tcprrPort is the port the tcprr server listens on inside each work
@@ -80,11 +95,17 @@ type job struct {
 	quick   bool               // part of the -quick subset
 	phase   phase
 	perRep  int // samples per runtime per repetition (default 1)
+	reps    int // takes part in the first reps repetitions only (0: all)
 	run     func(ctx context.Context, t *target) ([]float64, error)
 }
 
 func metric(group, name, unit string, higher bool, desc string) result.Benchmark {
 	return result.Benchmark{Group: group, Name: name, Unit: unit, HigherIsBetter: higher, Desc: desc}
+}
+
+// infoMetric is a figure with no better direction, reported for context.
+func infoMetric(group, name, unit, desc string) result.Benchmark {
+	return result.Benchmark{Group: group, Name: name, Unit: unit, Info: true, Desc: desc}
 }
 
 // jobs lists the suite, in the order the report shows it.
@@ -323,7 +344,7 @@ func jobs(s sizes) []job {
 			return []float64{own, rss}, nil
 		},
 	})
-	return js
+	return append(js, schedJobs(s)...)
 }
 
 // tcprrResult parses a tcprr client's line into the median and, when two

@@ -160,6 +160,202 @@ func RedisCSV(out []byte) (map[string]float64, error) {
 	return res, nil
 }
 
+// RedisRow is one test's line of redis-benchmark 7 --csv output: requests
+// per second and the latency summary, in ms.
+type RedisRow struct {
+	RPS                                      float64
+	AvgMs, MinMs, P50Ms, P95Ms, P99Ms, MaxMs float64
+}
+
+// RedisLatency reads redis-benchmark --csv output with its header line
+// (redis 7: "test","rps","avg_latency_ms",...,"max_latency_ms") into test
+// name -> row. Unlike RedisCSV it needs the latency columns, so output
+// without them (redis 6) is an error.
+func RedisLatency(out []byte) (map[string]RedisRow, error) {
+	rows, err := csv.NewReader(bytes.NewReader(out)).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("redis-benchmark csv: %w", err)
+	}
+	cols := map[string]int{}
+	res := map[string]RedisRow{}
+	for _, row := range rows {
+		if len(row) > 0 && row[0] == "test" {
+			for i, h := range row {
+				cols[h] = i
+			}
+			continue
+		}
+		if len(cols) == 0 || len(row) < len(cols) {
+			continue
+		}
+		var r RedisRow
+		for name, dst := range map[string]*float64{
+			"rps": &r.RPS, "avg_latency_ms": &r.AvgMs, "min_latency_ms": &r.MinMs,
+			"p50_latency_ms": &r.P50Ms, "p95_latency_ms": &r.P95Ms, "p99_latency_ms": &r.P99Ms,
+			"max_latency_ms": &r.MaxMs,
+		} {
+			i, ok := cols[name]
+			if !ok {
+				return nil, fmt.Errorf("redis-benchmark csv: no %s column (redis-benchmark 7 or later needed)", name)
+			}
+			v, err := strconv.ParseFloat(row[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("redis-benchmark csv: %q: %w", row, err)
+			}
+			*dst = v
+		}
+		if r.RPS <= 0 {
+			return nil, fmt.Errorf("redis-benchmark csv: no throughput in %q", row)
+		}
+		res[row[0]] = r
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("redis-benchmark csv: no results in %q", truncate(out))
+	}
+	return res, nil
+}
+
+// Spin is the line bench/src/spin.c prints.
+type Spin struct {
+	Procs     int     `json:"procs"`
+	Seconds   int     `json:"seconds"`
+	Iters     int64   `json:"iters"`
+	ItersPerS float64 `json:"iters_per_s"`
+	// CPUSeconds is the hogs' CPU time as the kernel they ran on (the host
+	// kernel or gVisor's Sentry) accounted it.
+	CPUSeconds float64 `json:"cpu_s"`
+	WallS      float64 `json:"wall_s"`
+}
+
+// SpinLine reads the last JSON object line of spin's output.
+func SpinLine(out []byte) (Spin, error) {
+	var last []byte
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if l := bytes.TrimSpace(sc.Bytes()); len(l) > 0 && l[0] == '{' {
+			last = append(last[:0], l...)
+		}
+	}
+	if last == nil {
+		return Spin{}, fmt.Errorf("spin: no result line in %q", truncate(out))
+	}
+	var s Spin
+	if err := json.Unmarshal(last, &s); err != nil {
+		return Spin{}, fmt.Errorf("spin: result line %q: %w", last, err)
+	}
+	if s.Iters <= 0 || s.ItersPerS <= 0 || s.WallS <= 0 {
+		return Spin{}, fmt.Errorf("spin: result line %q: no iterations or time", last)
+	}
+	return s, nil
+}
+
+// CgroupEntry is one line of /proc/PID/cgroup: "ID:CONTROLLERS:PATH".
+// Cgroup v2's line has ID 0 and no controllers.
+type CgroupEntry struct {
+	ID          int
+	Controllers []string
+	Path        string
+}
+
+// ProcCgroup reads /proc/PID/cgroup.
+func ProcCgroup(data []byte) ([]CgroupEntry, error) {
+	var out []CgroupEntry
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.SplitN(line, ":", 3)
+		if len(f) != 3 {
+			return nil, fmt.Errorf("cgroup: malformed line %q", line)
+		}
+		id, err := strconv.Atoi(f[0])
+		if err != nil {
+			return nil, fmt.Errorf("cgroup: malformed line %q", line)
+		}
+		var ctrls []string
+		if f[1] != "" {
+			ctrls = strings.Split(f[1], ",")
+		}
+		out = append(out, CgroupEntry{ID: id, Controllers: ctrls, Path: f[2]})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("cgroup: empty")
+	}
+	return out, nil
+}
+
+// CgroupMount is a cgroup file system mounted on the host, from
+// /proc/self/mountinfo: Root is the cgroup the mount shows at Point.
+type CgroupMount struct {
+	Root, Point string
+	// V2 is true for cgroup2; for v1, Options holds the super options,
+	// among them the controllers ("cpu", "cpuacct", "name=systemd").
+	V2      bool
+	Options []string
+}
+
+// CgroupMounts reads the cgroup and cgroup2 mounts from mountinfo lines:
+// "ID PARENT MAJ:MIN ROOT POINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS".
+func CgroupMounts(data []byte) ([]CgroupMount, error) {
+	var out []CgroupMount
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		sep := -1
+		for i, x := range f {
+			if x == "-" && i >= 6 {
+				sep = i
+				break
+			}
+		}
+		if sep < 0 || sep+1 >= len(f) {
+			continue
+		}
+		fstype := f[sep+1]
+		if fstype != "cgroup" && fstype != "cgroup2" {
+			continue
+		}
+		m := CgroupMount{Root: unescapeMount(f[3]), Point: unescapeMount(f[4]), V2: fstype == "cgroup2"}
+		if sep+3 < len(f) {
+			m.Options = strings.Split(f[sep+3], ",")
+		}
+		out = append(out, m)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("mountinfo: no cgroup file system mounted")
+	}
+	return out, nil
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// CPUStatUsageUsec reads usage_usec from a cgroup v2 cpu.stat file.
+func CPUStatUsageUsec(data []byte) (int64, error) {
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "usage_usec" {
+			return strconv.ParseInt(f[1], 10, 64)
+		}
+	}
+	return 0, errors.New("cpu.stat: no usage_usec")
+}
+
 // Smaps is the part of /proc/PID/smaps_rollup the memory benchmark uses,
 // in KiB.
 type Smaps struct {

@@ -23,7 +23,8 @@ var (
 )
 
 // Chart draws athena's cost relative to runsc-baseline and to runc for
-// every benchmark as horizontal bars and writes a PNG to path.
+// every benchmark as horizontal bars and writes a PNG to path, leaving out
+// the informational rows (result.Benchmark.Info), which have no cost.
 //
 // The scale is logarithmic (bars are log10 of the cost, ticks labelled as
 // ratios) because the ratios to runc span from about 1× to tens of ×, and
@@ -31,9 +32,16 @@ var (
 // are inverted (other/athena) so that right of 1× always means athena did
 // worse; their labels say so.
 func Chart(run *result.Run, path string) error {
-	n := len(run.Benchmarks)
+	// Informational rows have no better direction, so no cost to plot.
+	var bms []*result.Benchmark
+	for i := range run.Benchmarks {
+		if !run.Benchmarks[i].Info {
+			bms = append(bms, &run.Benchmarks[i])
+		}
+	}
+	n := len(bms)
 	if n == 0 {
-		return fmt.Errorf("chart: run has no benchmarks")
+		return fmt.Errorf("chart: run has no benchmarks to chart")
 	}
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("athena's cost relative to other runtimes (median of %d rep(s), %s)", run.Reps, run.Date[:min(10, len(run.Date))])
@@ -48,8 +56,7 @@ func Chart(run *result.Run, path string) error {
 	vsRunc := make(plotter.Values, n+1)
 	var labBase, labRunc plotter.XYLabels
 	lo, hi := 0.0, 0.0
-	for i := range run.Benchmarks {
-		bm := &run.Benchmarks[i]
+	for i, bm := range bms {
 		row := n - 1 - i
 		names[row] = bm.Name
 		if bm.HigherIsBetter {

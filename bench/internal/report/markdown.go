@@ -45,6 +45,7 @@ func Markdown(w io.Writer, run *result.Run, png string) error {
 	p("Each runtime's cell is the median, then (min–max), over its samples (one per repetition unless the benchmark says otherwise). ")
 	p("The ratio columns are median(athena) / median(other) of the values as shown: ")
 	p("on ↓ rows (lower is better) a ratio below 1 means athena did better, on ↑ rows (higher is better) a ratio above 1 does. ")
+	p("· rows are context with no better direction (e.g. the CPUs a container used under a quota); the chart leaves them out. ")
 	p("The chart flips the ↑ rows so that there a bar to the right of 1× always means athena did worse.\n\n")
 
 	p("| benchmark | unit |")
@@ -59,7 +60,10 @@ func Markdown(w io.Writer, run *result.Run, png string) error {
 	for i := range run.Benchmarks {
 		bm := &run.Benchmarks[i]
 		dir := "↓"
-		if bm.HigherIsBetter {
+		switch {
+		case bm.Info:
+			dir = "·"
+		case bm.HigherIsBetter:
 			dir = "↑"
 		}
 		p("| %s | %s %s |", bm.Name, bm.Unit, dir)

@@ -34,6 +34,7 @@ func TestMarkdown(t *testing.T) {
 		// median 12000, ratio 12000/11100 and 12000/315.
 		"| syscall_getppid | ns/op ↓ | 315 (300–330) | 11100 (11000–11200) | 12000 (11900–12100) | 1.08 | 38.10 |",
 		"| redis_get | req/s ↑ | 11500 (11000–12000) | 10000 | 10450 (10400–10500) | 1.04 | 0.91 |",
+		"| cpus_0_5_used | CPUs · | 0.5 | 0.49 | 0.51 | 1.04 | 1.02 |",
 		"| start_busybox | ms ↓ | 410 (400–420) | 925 (900–950) | failed | n/a | n/a |",
 		"`start_busybox` on athena: exit status 125: boom",
 		"![athena's ratios",
@@ -75,6 +76,12 @@ func TestChart(t *testing.T) {
 	}
 	if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 100 {
 		t.Errorf("chart is %v, implausibly small", b)
+	}
+	// Informational rows have no direction and are not charted; a run of
+	// nothing else has no chart.
+	info := &result.Run{Date: "2026-01-02", Reps: 1, Benchmarks: []result.Benchmark{{Name: "x", Unit: "CPUs", Info: true}}}
+	if err := Chart(info, filepath.Join(t.TempDir(), "i.png")); err == nil {
+		t.Error("chart of informational rows only: want error")
 	}
 }
 

@@ -62,6 +62,10 @@ type Benchmark struct {
 	Unit string `json:"unit"`
 	// HigherIsBetter is true for throughputs, false for latencies and sizes.
 	HigherIsBetter bool `json:"higher_is_better"`
+	// Info marks a figure with no better direction, shown for context (the
+	// CPUs a container used under a quota, the tasks it had): the report
+	// gives it no arrow and leaves it out of the chart.
+	Info bool `json:"info,omitempty"`
 	// Samples maps runtime name to one value per repetition (or several,
 	// for benchmarks that sample more than once per repetition).
 	Samples map[string][]float64 `json:"samples"`
