@@ -539,6 +539,8 @@ func TestMetricsOfTheFaultAndPacketPaths(t *testing.T) {
 	st := fakeStatus(testID, 10)
 	st.Swarm.Memory = &sentry.MemoryStatus{Platform: "athena", Faults: true, FaultCount: 120, ExecFaults: 20, WXRequests: 1, Usage: map[string]uint64{testID: 1 << 20}}
 	st.Swarm.Network = &sentry.NetworkStatus{Stack: "netstack", Filter: true, Flows: 7, Refused: 2, Blocked: 1, Packets: 99, Blocks: []sentry.BlockStatus{{Remote: "10.0.0.1"}}}
+	st.Swarm.Sched = &sentry.SchedStatus{CPUs: 2, Period: "100ms", Holds: 42, Containers: []sentry.SchedContainerStatus{
+		{Container: testID, Mode: "enforce", Weight: 1024, Quota: 0.5, Used: 0.5, RunNS: 1_500_000_000, WaitNS: 2_000_000_000, ThrottledNS: 250_000_000}}}
 	writeStatus(t, filepath.Join(dir, testID+".json"), st)
 	e, err := gatherMetrics(dir, nil, nil, testEpoch.Add(10*time.Second), func(err error) { t.Error(err) })
 	if err != nil {
@@ -559,6 +561,12 @@ func TestMetricsOfTheFaultAndPacketPaths(t *testing.T) {
 		"athena_net_flows_total" + c + `,outcome="refused"} 2`,
 		"athena_net_packets_total" + c + "} 99",
 		"athena_net_blocks" + c + "} 1",
+		"athena_sched_run_seconds_total" + c + "} 1.5",
+		"athena_sched_wait_seconds_total" + c + "} 2",
+		"athena_sched_throttled_seconds_total" + c + "} 0.25",
+		"athena_sched_used_cpus" + c + "} 0.5",
+		"athena_sched_quota_cpus" + c + "} 0.5",
+		"athena_sched_holds_total" + c + "} 42",
 	} {
 		if !strings.Contains(b.String(), want+"\n") {
 			t.Errorf("metrics lack %s", want)

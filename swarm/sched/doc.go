@@ -2,26 +2,25 @@
 // latency protection between the tasks and containers of one sandbox. It
 // is the decision half only: it reads usage samples and publishes, once a
 // scheduling period, how long each task must be held before it next
-// re-enters application code; the sentry's switch point (the athena
-// platform) applies the holds. It also flags two kinds of runaway: busy
+// re-enters application code; the sentry's scheduler loop applies the
+// holds. It also flags two kinds of runaway: busy
 // loops and fork bombs.
 //
 // # Inputs
 //
-//   - Observe(now, Sample): a task's cumulative CPU time in application
-//     code (RunNS), time blocked in the sentry (WaitNS), switches and
-//     blocks, sampled by the switch point. The driver must sample every
-//     task that ran at least once a period (the switch point gets
-//     control at each timer tick of a running task). Time held by this
+//   - Observe(now, Sample), or Handle with an event.KindCPU event: a
+//     task's cumulative CPU time (RunNS), time blocked in the sentry
+//     (WaitNS), switches and blocks, sampled by the sentry's scheduler
+//     loop once a period for every task. Time held by this
 //     agent, and time runnable without a CPU, count in neither counter.
-//   - Spawned(now, container, parent, n, out): n thread groups created
-//     (fork, clone without CLONE_THREAD), from the lifecycle sink.
+//   - Spawned(now, container, parent, n, out), or a KindCPU event with
+//     CPUOpSpawned: n thread groups created (new thread groups the loop
+//     saw, by parent).
 //   - Tick(now, out): the clock; once Period has passed it closes the
-//     period. Handle only advances the clock (usage does not come as
-//     events).
+//     period. Other events only advance the clock.
 //   - Per container (AddContainer, SetContainer, SetMode): Weight (OCI
 //     cpu.shares, default 1024), Quota in CPUs (docker --cpus; 0: none;
-//     QuotaFromCFS converts OCI quota/period) and Mode.
+//     QuotaFromCFS converts OCI quota/period), FairGroups and Mode.
 //
 // # Output
 //
@@ -139,16 +138,16 @@
 // published table (24 bytes per held task) and, at most once a period,
 // small scratch.
 //
-// # Not done
+// # Where it runs
 //
-// Nothing runs this agent yet: the sentry's switch point does not sample
-// tasks nor apply its holds (the scheduler issue's next step; its notes
-// are in the session note). It is tested alone, from simulated
-// traces.
+// The sentry's scheduler loop (sentry/schedloop.go) samples the tasks
+// (goroutine state every 5ms, CPU time each period, the sentry's own CPU
+// shared out) and applies the published holds as external stops in runs
+// of up to 20ms; docs/scheduler.md describes both halves. The decisions
+// are tested from simulated traces (sim_test.go) and from a trace
+// recorded in a real container (trace_test.go, testdata/).
 //
-// Tasks are assumed to be sampled at least once a period; the hold model
-// is d × (Period − h), and the quota debt corrects where it is wrong;
-// fair share has no memory across periods (no debt), so it is exact only
+// Fair share has no memory across periods (no debt), so it is exact only
 // when demands are steady; the spawn floor is not learnt.
 //
 // An Agent is a deterministic state machine, not safe for concurrent use
