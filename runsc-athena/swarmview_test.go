@@ -550,8 +550,8 @@ func TestSchedSummary(t *testing.T) {
 	var b strings.Builder
 	writeSchedSummary(&b, &sentry.SchedStatus{CPUs: 2, Period: "100ms", Periods: 10, Holds: 3, TaskLimit: 448,
 		SpawnsRefused: map[string]uint64{"limit": 5, "block": 7},
-		Containers: []sentry.SchedContainerStatus{{Container: "0123456789abcdef", Mode: "enforce", Weight: 1024, Quota: 0.5, ConfigFrom: "weight: default, quota: oci", Used: 0.5, Demand: 1, Alloc: 0.5, Held: 1, ThrottledNS: 1e9}},
-		Tasks:      []sentry.SchedTaskStatus{{PID: 2, TID: 2, Comm: "spin", Run: 2e9, Throttled: 1e9, Duty: 1, Hold: "50ms"}}})
+		Containers:    []sentry.SchedContainerStatus{{Container: "0123456789abcdef", Mode: "enforce", Weight: 1024, Quota: 0.5, ConfigFrom: "weight: default, quota: oci", Used: 0.5, Demand: 1, Alloc: 0.5, Held: 1, ThrottledNS: 1e9}},
+		Tasks:         []sentry.SchedTaskStatus{{PID: 2, TID: 2, Comm: "spin", Run: 2e9, Throttled: 1e9, Duty: 1, Hold: "50ms"}}})
 	out := b.String()
 	for _, want := range []string{"scheduler (2 CPUs, period 100ms): periods 10, holds 3", "task limit 448", "5 over the limit, 7 under a fork-bomb block",
 		"0123456789ab  enforce  1024", "quota: oci", "spin", "hog", "50ms"} {
