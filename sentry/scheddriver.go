@@ -86,7 +86,7 @@ func (d *swarmDriver) drainSched() int {
 				if s.spawned > 0 {
 					d.oev.Args[0], d.oev.Args[1] = event.CPUOpSpawned, uint64(s.spawned)
 				} else {
-					d.oev.Args[0], d.oev.Args[1], d.oev.Args[2], d.oev.Args[3], d.oev.Args[4] = event.CPUOpTask, s.runNS, s.waitNS, s.switches, s.blocks
+					d.oev.Args[0], d.oev.Args[1], d.oev.Args[2], d.oev.Args[4] = event.CPUOpTask, s.runNS, s.waitNS, s.blocks
 				}
 				d.observe(&d.oev)
 			}

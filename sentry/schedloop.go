@@ -62,6 +62,10 @@ type schedSample struct {
 	spawned          uint32
 }
 
+// schedKey keys a task (or, for spawns, a parent) by container slot and
+// TID.
+func schedKey(container uint32, tid int32) uint64 { return uint64(container)<<32 | uint64(uint32(tid)) }
+
 // schedTask is the loop's state for one task.
 type schedTask struct {
 	t         *kernel.Task
@@ -156,7 +160,7 @@ func (l *schedLoop) run(kernelOf func() *kernel.Kernel) {
 		<-timer.C
 		select {
 		case d := <-l.delays:
-			if st := l.byKey[uint64(d.container)<<32|uint64(uint32(d.tid))]; st != nil {
+			if st := l.byKey[schedKey(d.container, d.tid)]; st != nil {
 				st.delayUntil = max(st.delayUntil, time.Now().Add(d.d).UnixNano())
 			}
 		default:
@@ -214,7 +218,7 @@ func (l *schedLoop) period(k *kernel.Kernel, now time.Time) {
 				continue // not yet (or no longer) in the namespace
 			}
 			l.tasks[t] = st
-			l.byKey[uint64(st.container)<<32|uint64(uint32(st.tid))] = st
+			l.byKey[schedKey(st.container, st.tid)] = st
 		}
 		st.seen = l.pass
 		if tg := t.ThreadGroup(); l.groups[tg] == 0 {
@@ -224,7 +228,7 @@ func (l *schedLoop) period(k *kernel.Kernel, now time.Time) {
 				if p := t.Parent(); p != nil {
 					parent = int32(root.IDOfThreadGroup(p.ThreadGroup()))
 				}
-				l.spawns[uint64(st.container)<<32|uint64(uint32(parent))]++
+				l.spawns[schedKey(st.container, parent)]++
 			}
 		}
 		cs := t.CPUStats()
@@ -246,7 +250,7 @@ func (l *schedLoop) period(k *kernel.Kernel, now time.Time) {
 	proc := processCPU()
 	if over := proc - l.lastProc; l.lastProc != 0 && over > 0 && totalDelta > 0 {
 		for i := range batch {
-			st := l.byKey[uint64(batch[i].container)<<32|uint64(uint32(batch[i].tid))]
+			st := l.byKey[schedKey(batch[i].container, batch[i].tid)]
 			if st != nil && st.delta > 0 {
 				st.overheadNS += uint64(float64(over) * float64(st.delta) / float64(totalDelta))
 			}
@@ -254,7 +258,7 @@ func (l *schedLoop) period(k *kernel.Kernel, now time.Time) {
 	}
 	l.lastProc = proc
 	for i := range batch {
-		if st := l.byKey[uint64(batch[i].container)<<32|uint64(uint32(batch[i].tid))]; st != nil {
+		if st := l.byKey[schedKey(batch[i].container, batch[i].tid)]; st != nil {
 			batch[i].runNS += st.overheadNS
 		}
 	}
@@ -287,8 +291,8 @@ func (l *schedLoop) forget(t *kernel.Task, st *schedTask) {
 		t.EndExternalStop()
 	}
 	delete(l.tasks, t)
-	if l.byKey[uint64(st.container)<<32|uint64(uint32(st.tid))] == st {
-		delete(l.byKey, uint64(st.container)<<32|uint64(uint32(st.tid)))
+	if l.byKey[schedKey(st.container, st.tid)] == st {
+		delete(l.byKey, schedKey(st.container, st.tid))
 	}
 }
 
@@ -316,7 +320,7 @@ func (l *schedLoop) takeHolds(now time.Time) {
 		st.holdSlots = 0
 	}
 	for _, e := range tab.Entries {
-		st := l.byKey[uint64(e.Container)<<32|uint64(uint32(e.TID))]
+		st := l.byKey[schedKey(e.Container, e.TID)]
 		if st == nil {
 			continue
 		}

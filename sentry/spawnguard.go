@@ -18,7 +18,8 @@ import (
 //     --pids-limit. On the host that limit counts the sandbox's own
 //     processes and threads: under systrap each application process has
 //     a stub process and each application thread a stub thread, besides
-//     the sentry's and the gofer's threads. gVisor does not apply the
+//     the sentry's and the gofer's threads; the share kept for tasks is
+//     (limit - 128) / 4. gVisor does not apply the
 //     limit inside, so a fork bomb used to reach it from the host's side,
 //     where the sentry cannot create a stub for the next process and
 //     panics: the whole sandbox died. Refused inside, in time, the app
@@ -43,11 +44,15 @@ type spawnGuard struct {
 const (
 	// spawnBlockHold is how long a fork-bomb finding blocks creations.
 	spawnBlockHold = 10 * time.Second
-	// Host tasks per application task under systrap (stub thread, and
-	// for a process its stub process), and the host tasks the sandbox
-	// needs besides (the sentry's Go threads, the gofer, the stub
-	// processes' own threads).
-	hostTasksPerTask = 2
+	// Host tasks per application task under systrap, at worst: an
+	// application process is a stub process with a syscall thread and
+	// its sysmsg threads (one per context running at once, up to
+	// GOMAXPROCS); 2 + 2 on this project's 2-CPU machines, where 2 per
+	// task let a fork bomb through. Threads share their process's
+	// sysmsg threads, so this overestimates them. Plus the host tasks
+	// the sandbox needs besides (the sentry's Go threads, the gofer,
+	// the stub factory).
+	hostTasksPerTask = 4
 	hostTasksReserve = 128
 )
 

@@ -62,7 +62,7 @@ func (k Kind) String() string {
 //   - KindCPU (the scheduler driver's samples, once a scheduling period):
 //     Args[0] the operation (CPUOp* below). CPUOpTask: one task's
 //     cumulative usage, Args[1] CPU time (application and sentry), Args[2]
-//     time blocked, Args[3] switches, Args[4] blocks, all since the task
+//     time blocked, Args[3] switches (0: not measured), Args[4] blocks, all since the task
 //     started (ns, counts). CPUOpSpawned: PID created Args[1] thread
 //     groups since the previous sample.
 //
