@@ -27,9 +27,9 @@ type Micro struct {
 	P99NsPerOp float64 `json:"p99_ns_per_op"`
 }
 
-// MicroLine reads the last JSON object line of out: the programs print one
-// result line, and anything before it (a warning) is not the result.
-func MicroLine(out []byte) (Micro, error) {
+// lastJSONLine returns the last line of out that is a JSON object (nil:
+// none).
+func lastJSONLine(out []byte) []byte {
 	var last []byte
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
@@ -37,6 +37,13 @@ func MicroLine(out []byte) (Micro, error) {
 			last = append(last[:0], l...)
 		}
 	}
+	return last
+}
+
+// MicroLine reads the last JSON object line of out: the programs print one
+// result line, and anything before it (a warning) is not the result.
+func MicroLine(out []byte) (Micro, error) {
+	last := lastJSONLine(out)
 	if last == nil {
 		return Micro{}, fmt.Errorf("no result line in %q", truncate(out))
 	}
@@ -229,13 +236,7 @@ type Spin struct {
 
 // SpinLine reads the last JSON object line of spin's output.
 func SpinLine(out []byte) (Spin, error) {
-	var last []byte
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		if l := bytes.TrimSpace(sc.Bytes()); len(l) > 0 && l[0] == '{' {
-			last = append(last[:0], l...)
-		}
-	}
+	last := lastJSONLine(out)
 	if last == nil {
 		return Spin{}, fmt.Errorf("spin: no result line in %q", truncate(out))
 	}
