@@ -41,7 +41,7 @@ func prepareCreate(cmd string, args []string) {
 			reportEarlyError(os.Args[1:], err.Error())
 		}
 	}
-	text, err := resolvePolicy(spec)
+	text, p, err := resolvePolicy(spec)
 	if err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
 	}
@@ -56,7 +56,7 @@ func prepareCreate(cmd string, args []string) {
 		}
 		return
 	}
-	if schedEnforcesQuota(spec, policyPath(id), text) {
+	if schedEnforcesQuota(spec, p) {
 		if err := relaxHostQuota(bundle, spec); err != nil {
 			reportEarlyError(os.Args[1:], fmt.Sprintf("handing the CPU quota to the scheduler: %v", err))
 		}

@@ -39,16 +39,15 @@ func backstopQuota(quota int64, period uint64) int64 {
 }
 
 // schedEnforcesQuota reports whether the scheduler will enforce the
-// OCI quota of spec itself under policy text (cpu mode enforce, no quota
-// of the policy's own).
-func schedEnforcesQuota(spec *specs.Spec, name string, text []byte) bool {
+// OCI quota of spec itself under policy p (nil: the built-in default),
+// that is with cpu mode enforce and no quota of the policy's own.
+func schedEnforcesQuota(spec *specs.Spec, p *policy.Policy) bool {
 	cpu := ociResources(spec)
 	if cpu.Quota <= 0 || cpu.Period == 0 {
 		return false
 	}
-	p, err := policy.Parse(name, text)
-	if err != nil {
-		return false // checked before; runsc's own quota then applies
+	if p == nil {
+		p = policy.Default() // parsed only for a container with a quota
 	}
 	return p.CPU.Quota == 0 && p.CPU.Mode.Resolve(p.Mode, true) == policy.AgentEnforce
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/athenaos/athena/swarm/policy"
 )
 
 func TestRelaxHostQuotaKeepsTheRest(t *testing.T) {
@@ -59,11 +61,18 @@ func TestSchedEnforcesQuota(t *testing.T) {
 		{"version: 1\nmode: enforce\ndefault: allow\ncpu:\n  mode: observe\n", false},
 		{"version: 1\nmode: enforce\ndefault: allow\ncpu:\n  quota: 1\n", false},
 	} {
-		if got := schedEnforcesQuota(spec, "p.yaml", []byte(tc.policy)); got != tc.want {
+		p, err := policy.Parse("p.yaml", []byte(tc.policy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := schedEnforcesQuota(spec, p); got != tc.want {
 			t.Errorf("%q: %v, want %v", tc.policy, got, tc.want)
 		}
 	}
-	if schedEnforcesQuota(&specs.Spec{}, "p.yaml", []byte("version: 1\nmode: enforce\ndefault: allow\n")) {
+	if schedEnforcesQuota(&specs.Spec{}, nil) {
 		t.Errorf("a spec without a quota: enforced")
+	}
+	if !schedEnforcesQuota(spec, nil) {
+		t.Errorf("the built-in default policy with a quota: not enforced")
 	}
 }

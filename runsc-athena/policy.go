@@ -54,9 +54,11 @@ func policyPath(id string) string {
 }
 
 // resolvePolicy picks, loads and checks the policy for a container about to
-// be created from spec, and returns its text as the sandbox will read it.
-// Errors name the policy file and line.
-func resolvePolicy(spec *specs.Spec) ([]byte, error) {
+// be created from spec, and returns its text as the sandbox will read it
+// and the parsed policy (nil for the built-in default, which is not
+// parsed here: policy.Default() parses it). Errors name the policy file
+// and line.
+func resolvePolicy(spec *specs.Spec) ([]byte, *policy.Policy, error) {
 	path, mode, source := *policyFlag, *modeFlag, "runtime flag --athena-policy"
 	if path == "" && mode == "" {
 		path, mode = spec.Annotations[annotationPolicy], spec.Annotations[annotationMode]
@@ -66,7 +68,7 @@ func resolvePolicy(spec *specs.Spec) ([]byte, error) {
 		// The built-in default, as it is: its tests compile it, and
 		// parsing and printing it again would add a millisecond and a
 		// half to every container's start.
-		return policy.DefaultYAML(), nil
+		return policy.DefaultYAML(), nil, nil
 	}
 	var (
 		p   *policy.Policy
@@ -75,19 +77,19 @@ func resolvePolicy(spec *specs.Spec) ([]byte, error) {
 	if path == "" {
 		p = policy.Default()
 	} else if p, err = policy.ParseFile(path); err != nil {
-		return nil, fmt.Errorf("policy from %s: %w", source, err)
+		return nil, nil, fmt.Errorf("policy from %s: %w", source, err)
 	}
 	if err := setMode(p, mode); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Compile now so a policy that parses but cannot be compiled (an
 	// unknown syscall, an argument the syscall lacks) fails the create,
 	// not the sandbox.
 	text, err := checkedText(p)
 	if err != nil {
-		return nil, fmt.Errorf("policy from %s: %w", source, err)
+		return nil, nil, fmt.Errorf("policy from %s: %w", source, err)
 	}
-	return text, nil
+	return text, p, nil
 }
 
 // setMode overrides p's mode with mode ("learn", "observe", "enforce"), if

@@ -76,7 +76,7 @@ func TestResolvePolicyPrecedence(t *testing.T) {
 // resolved resolves the policy of spec and parses the text the sandbox
 // would read.
 func resolved(t *testing.T, spec *specs.Spec) (*policy.Policy, error) {
-	text, err := resolvePolicy(spec)
+	text, _, err := resolvePolicy(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -89,16 +89,16 @@ func resolved(t *testing.T, spec *specs.Spec) (*policy.Policy, error) {
 
 func TestResolvePolicyErrorsNameFileAndLine(t *testing.T) {
 	setFlags(t, writeFile(t, "version: 1\nmode: enforce\ndefault: allow\nrules:\n  - syscalls: [no_such_call]\n    action: allow\n"), "")
-	_, err := resolvePolicy(specWith(nil))
+	_, _, err := resolvePolicy(specWith(nil))
 	if !errors.Is(err, policy.ErrInvalid) || !strings.Contains(err.Error(), "policy.yaml:5") || !strings.Contains(err.Error(), "no_such_call") {
 		t.Errorf("unknown syscall: %v", err)
 	}
 	setFlags(t, "", "paranoid")
-	if _, err := resolvePolicy(specWith(nil)); err == nil || !strings.Contains(err.Error(), "paranoid") {
+	if _, _, err := resolvePolicy(specWith(nil)); err == nil || !strings.Contains(err.Error(), "paranoid") {
 		t.Errorf("bad mode: %v", err)
 	}
 	setFlags(t, "/no/such/policy.yaml", "")
-	if _, err := resolvePolicy(specWith(nil)); err == nil || !strings.Contains(err.Error(), "/no/such/policy.yaml") {
+	if _, _, err := resolvePolicy(specWith(nil)); err == nil || !strings.Contains(err.Error(), "/no/such/policy.yaml") {
 		t.Errorf("missing file: %v", err)
 	}
 }

@@ -79,7 +79,10 @@ type schedTask struct {
 	// delta its increase over that period; overheadNS the sentry's
 	// time charged to it.
 	periodCPU, delta, overheadNS uint64
-	seen                         uint64
+	// statusHeld is heldNS, with a stop in progress, when the status
+	// was last built.
+	statusHeld uint64
+	seen       uint64
 	// holdSlots has bit i set when the task is held in slot i of the
 	// current period; carry is hold time not yet given slots (ns).
 	holdSlots uint32
@@ -108,10 +111,12 @@ type schedLoop struct {
 	byKey   map[uint64]*schedTask
 	groups  map[*kernel.ThreadGroup]uint64 // thread group -> pass first seen
 	scratch []*kernel.Task
-	pass    uint64
-	gen     uint64
-	slot    int
-	spawns  map[uint64]uint32 // container<<32|parent -> groups created
+	// live are the tasks of the current period's pass.
+	live   []*schedTask
+	pass   uint64
+	gen    uint64
+	slot   int
+	spawns map[uint64]uint32 // container<<32|parent -> groups created
 	// lastProc is the sentry process's CPU time at the latest period.
 	lastProc int64
 
@@ -203,9 +208,9 @@ func (l *schedLoop) period(k *kernel.Kernel, now time.Time) {
 	l.pass++
 	root := k.TaskSet().Root
 	l.scratch = root.TasksAppend(l.scratch[:0])
-	batch := make([]schedSample, 0, len(l.scratch)+4)
 	var totalDelta uint64
 	clear(l.spawns)
+	l.live = l.live[:0]
 	first := l.pass == 1
 	for _, t := range l.scratch {
 		if t.ExitState() != kernel.TaskExitNone {
@@ -239,8 +244,7 @@ func (l *schedLoop) period(k *kernel.Kernel, now time.Time) {
 		}
 		st.periodCPU = cpu
 		totalDelta += st.delta
-		batch = append(batch, schedSample{container: st.container, pid: st.pid, tid: st.tid,
-			runNS: cpu, waitNS: st.blockedNS, blocks: st.blocks})
+		l.live = append(l.live, st)
 	}
 	// The sentry's own CPU time (system calls, the network stack, the
 	// stops) is the tasks' too: the host counts it against the
@@ -248,21 +252,21 @@ func (l *schedLoop) period(k *kernel.Kernel, now time.Time) {
 	// task is charged a share in proportion to its CPU time in the
 	// period.
 	proc := processCPU()
-	if over := proc - l.lastProc; l.lastProc != 0 && over > 0 && totalDelta > 0 {
-		for i := range batch {
-			st := l.byKey[schedKey(batch[i].container, batch[i].tid)]
-			if st != nil && st.delta > 0 {
-				st.overheadNS += uint64(float64(over) * float64(st.delta) / float64(totalDelta))
-			}
-		}
+	over := proc - l.lastProc
+	if l.lastProc == 0 || over <= 0 || totalDelta == 0 {
+		over = 0
 	}
 	l.lastProc = proc
-	for i := range batch {
-		if st := l.byKey[schedKey(batch[i].container, batch[i].tid)]; st != nil {
-			batch[i].runNS += st.overheadNS
+	batch := make([]schedSample, 0, len(l.live)+len(l.spawns))
+	for _, st := range l.live {
+		if over > 0 && st.delta > 0 {
+			st.overheadNS += uint64(float64(over) * float64(st.delta) / float64(totalDelta))
 		}
+		batch = append(batch, schedSample{container: st.container, pid: st.pid, tid: st.tid,
+			runNS: st.periodCPU + st.overheadNS, waitNS: st.blockedNS, blocks: st.blocks})
 	}
 	clear(l.scratch)
+	clear(l.live) // do not keep exited tasks alive until the next pass
 	for t, st := range l.tasks {
 		if st.seen != l.pass {
 			l.forget(t, st)
@@ -297,13 +301,14 @@ func (l *schedLoop) forget(t *kernel.Task, st *schedTask) {
 }
 
 // takeHolds turns the agent's latest table, when it is new, into each
-// task's hold slots (it looks at every slot: an atomic load). The loop's periods are not the agent's (the
-// drainer publishes a table when it ticks, about once a period, give or
-// take its own timing), so a table is applied until the agent's next one,
-// for at most two periods past its own end: a late table then does not
-// leave a period without holds (one in which a hog runs unheld and the
-// host throttles the whole sandbox). Where that holds too much or too little, the
-// agent's quota debt corrects it.
+// task's hold slots (it looks at every slot: an atomic load). The loop's
+// periods are not the agent's (the drainer publishes a table when it
+// ticks, about once a period, give or take its own timing), so a table is
+// applied until the agent's next one, for at most two periods past its
+// own end: a late table then does not leave a period without holds (one
+// in which a hog runs unheld and the host throttles the whole sandbox).
+// Where that holds too much or too little, the agent's quota debt
+// corrects it.
 func (l *schedLoop) takeHolds(now time.Time) {
 	tab := l.published()
 	if tab == nil || now.UnixNano() > tab.Until+2*int64(sched.DefaultPeriod) {
@@ -329,9 +334,9 @@ func (l *schedLoop) takeHolds(now time.Time) {
 }
 
 // holdSlots spreads a hold of ns over the period's slots, in runs of at
-// most holdRun slots starting at a phase of the task's own, and returns the slots and the hold time left
-// over (carried to the next period, so short holds are not lost to the
-// rounding).
+// most holdRun slots starting at a phase of the task's own, and returns
+// the slots and the hold time left over (carried to the next period, so
+// short holds are not lost to the rounding).
 func holdSlots(ns int64, phase int) (uint32, int64) {
 	n := int(ns / int64(schedSlot))
 	rest := ns - int64(n)*int64(schedSlot)
@@ -405,7 +410,6 @@ type SchedLoopStatus struct {
 	Tasks []SchedTaskStatus
 	// Totals per container slot.
 	Run, Wait, Held map[uint32]uint64
-	Stops           uint64
 }
 
 // SchedTaskStatus is one task's times, in nanoseconds since it started
@@ -428,38 +432,33 @@ type SchedTaskStatus struct {
 }
 
 func (l *schedLoop) publishStatus(now time.Time) {
-	s := &SchedLoopStatus{Run: map[uint32]uint64{}, Wait: map[uint32]uint64{}, Held: map[uint32]uint64{}, Stops: l.stops.Load()}
-	for t, st := range l.tasks {
-		cs := t.CPUStats()
-		run := uint64(cs.UserTime+cs.SysTime) + st.overheadNS
+	s := &SchedLoopStatus{Run: map[uint32]uint64{}, Wait: map[uint32]uint64{}, Held: map[uint32]uint64{}}
+	rows := make([]*schedTask, 0, len(l.tasks))
+	for _, st := range l.tasks {
 		held := st.heldNS
 		if st.stopped {
 			held += uint64(now.UnixNano() - st.stoppedAt)
 		}
-		s.Run[st.container] += run
+		st.statusHeld = held
+		s.Run[st.container] += st.periodCPU + st.overheadNS
 		s.Wait[st.container] += st.blockedNS
 		s.Held[st.container] += held
-		s.Tasks = append(s.Tasks, SchedTaskStatus{Container: st.container, PID: st.pid, TID: st.tid, Run: run, Wait: st.blockedNS, Throttled: held})
+		rows = append(rows, st)
 	}
-	slices.SortFunc(s.Tasks, func(a, b SchedTaskStatus) int {
+	// The busiest first: CPU time (as of this period) plus time held.
+	busy := func(st *schedTask) uint64 { return st.periodCPU + st.overheadNS + st.statusHeld }
+	slices.SortFunc(rows, func(a, b *schedTask) int {
 		switch {
-		case a.Run+a.Throttled > b.Run+b.Throttled:
+		case busy(a) > busy(b):
 			return -1
-		case a.Run+a.Throttled < b.Run+b.Throttled:
+		case busy(a) < busy(b):
 			return 1
 		}
-		return int(a.TID - b.TID)
+		return int(a.tid - b.tid)
 	})
-	if len(s.Tasks) > schedStatusTasks {
-		s.Tasks = s.Tasks[:schedStatusTasks]
-	}
-	for i := range s.Tasks {
-		for t, st := range l.tasks {
-			if st.tid == s.Tasks[i].TID && st.container == s.Tasks[i].Container {
-				s.Tasks[i].Comm = t.Name()
-				break
-			}
-		}
+	for _, st := range rows[:min(len(rows), schedStatusTasks)] {
+		s.Tasks = append(s.Tasks, SchedTaskStatus{Container: st.container, PID: st.pid, TID: st.tid, Comm: st.t.Name(),
+			Run: st.periodCPU + st.overheadNS, Wait: st.blockedNS, Throttled: st.statusHeld})
 	}
 	l.status.Store(s)
 }

@@ -42,7 +42,8 @@
 // hold in a period has its duty halved (idle). A task held for the whole
 // period keeps its duty. Its demand is duty × Period. A task is
 // interactive when its mean burst, RunNS per block, was at most
-// InteractiveBurst (2ms) in the latest period it ran.
+// InteractiveBurst (2ms) in the latest period it ran, or when it was seen
+// blocked (WaitNS or Blocks grew) in any of its last 8 periods.
 //
 // Quota. A container with Quota q has a debt: what its tasks used over
 // q × the period, summed over periods, at most DebtPeriods periods of
