@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"os"
-	"path/filepath"
 
+	"github.com/containerd/containerd/api/events"
 	sandboxapi "github.com/containerd/containerd/api/runtime/sandbox/v1"
 	task "github.com/containerd/containerd/api/runtime/task/v2"
 	tasktypes "github.com/containerd/containerd/api/types/task"
+	"github.com/containerd/containerd/v2/core/runtime"
 	"github.com/containerd/containerd/v2/pkg/shim"
 	"github.com/containerd/containerd/v2/pkg/shutdown"
 	"github.com/containerd/containerd/v2/plugins"
@@ -20,14 +18,6 @@ import (
 	"github.com/containerd/ttrpc"
 	gvshim "gvisor.dev/gvisor/pkg/shim/v1"
 	"gvisor.dev/gvisor/pkg/shim/v1/extension"
-)
-
-// The container-type annotations gVisor's shim and runsc read (CRI's and
-// CRI-O's), and the value CRI gives a pod's first container.
-const (
-	criContainerType  = "io.kubernetes.cri.container-type"
-	crioContainerType = "io.kubernetes.cri-o.ContainerType"
-	criSandbox        = "sandbox"
 )
 
 // The task service: gVisor's, registered in place of gVisor's own plugin
@@ -60,29 +50,56 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return &service{TaskServiceExt: next, exits: exits}, nil
+			return &service{
+				TaskServiceExt: next,
+				ctx:            ic.Context,
+				publisher:      publisher,
+				exits:          exits,
+				oomFloor:       oomFloor(),
+			}, nil
 		},
 	})
 }
 
-// service is gVisor's task service with Create preceded by markSandbox,
+// service is gVisor's task service with Create preceded by prepareSpec,
 // and the exit status of a sandbox's first container completed by exits.
 type service struct {
 	extension.TaskServiceExt
-	exits *sandboxExits
+	// ctx is the shim's (it carries the namespace events are published
+	// in).
+	ctx       context.Context
+	publisher shim.Publisher
+	exits     *sandboxExits
+	// oomFloor, when set, is the lowest OOM score adjustment this shim
+	// may give: its own, which it could not lower (see prepareSpec).
+	oomFloor *int
 }
 
 // Create implements task.TaskService.Create.
 func (s *service) Create(ctx context.Context, r *task.CreateTaskRequest) (*task.CreateTaskResponse, error) {
-	first, err := markSandbox(r.Bundle)
+	first, err := prepareSpec(ctx, r.Bundle, s.oomFloor)
 	if err != nil {
 		return nil, err
 	}
 	resp, err := s.TaskServiceExt.Create(ctx, r)
-	if err == nil && first && resp.Pid > 0 {
+	if err != nil {
+		return resp, err
+	}
+	if first && resp.Pid > 0 {
 		s.exits.watch(int(resp.Pid), r.ID)
 	}
-	return resp, err
+	// gVisor's shim does not announce a task's creation and deletion;
+	// runc's does (event subscribers such as ctr events and BuildKit
+	// watch for them).
+	s.publish(runtime.TaskCreateEventTopic, &events.TaskCreate{
+		ContainerID: r.ID,
+		Bundle:      r.Bundle,
+		Rootfs:      r.Rootfs,
+		IO:          &events.TaskIO{Stdin: r.Stdin, Stdout: r.Stdout, Stderr: r.Stderr, Terminal: r.Terminal},
+		Checkpoint:  r.Checkpoint,
+		Pid:         resp.Pid,
+	})
+	return resp, nil
 }
 
 // Wait implements task.TaskService.Wait.
@@ -109,8 +126,22 @@ func (s *service) Delete(ctx context.Context, r *task.DeleteRequest) (*task.Dele
 	if err == nil && r.ExecID == "" {
 		resp.ExitStatus = s.exits.fix(ctx, r.ID, resp.ExitStatus)
 		s.exits.forget(r.ID)
+		s.publish(runtime.TaskDeleteEventTopic, &events.TaskDelete{
+			ContainerID: r.ID,
+			Pid:         resp.Pid,
+			ExitStatus:  resp.ExitStatus,
+			ExitedAt:    resp.ExitedAt,
+		})
 	}
 	return resp, err
+}
+
+// publish publishes an event of the shim's own; a failure is logged, as
+// it does not change the outcome of the call that caused the event.
+func (s *service) publish(topic string, event any) {
+	if err := s.publisher.Publish(s.ctx, topic, event); err != nil {
+		log.G(s.ctx).WithError(err).Warnf("publishing %s", topic)
+	}
 }
 
 // RegisterTTRPC registers the task API (v2, the version containerd 1.6
@@ -122,51 +153,4 @@ func (s *service) RegisterTTRPC(server *ttrpc.Server) error {
 		sandboxapi.RegisterTTRPCSandboxService(server, sb)
 	}
 	return nil
-}
-
-// markSandbox reports whether the container of bundle is a sandbox's
-// first container, and gives a container that has no container-type annotation (one
-// created by ctr, BuildKit or any client other than a CRI) CRI's
-// annotation of a pod's first container, in the bundle's config.json.
-// Such a container is alone in its sandbox, which is what the annotation
-// says; without it gVisor's shim does not hand the container's stdio to
-// "runsc create", the sandbox inherits the pipe that the shim reads the
-// output of create from, and Create waits for that pipe's end forever.
-// (gVisor's shim treats such containers as subcontainers; see gVisor
-// issues 4544 and 12198.)
-func markSandbox(bundle string) (bool, error) {
-	path := filepath.Join(bundle, "config.json")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return false, fmt.Errorf("reading the bundle's spec: %w", err)
-	}
-	// Decoded as a generic object, numbers as written, so that every field
-	// is written back as it was read.
-	var spec map[string]any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&spec); err != nil {
-		return false, fmt.Errorf("decoding %s: %w", path, err)
-	}
-	ann, _ := spec["annotations"].(map[string]any)
-	if t, ok := ann[criContainerType]; ok {
-		return t == criSandbox, nil
-	}
-	if t, ok := ann[crioContainerType]; ok {
-		return t == criSandbox, nil
-	}
-	if ann == nil {
-		ann = map[string]any{}
-		spec["annotations"] = ann
-	}
-	ann[criContainerType] = criSandbox
-	out, err := json.Marshal(spec)
-	if err != nil {
-		return false, err
-	}
-	tmp := path + ".athena"
-	if err := os.WriteFile(tmp, out, 0o644); err != nil {
-		return false, err
-	}
-	return true, os.Rename(tmp, path)
 }
