@@ -1,10 +1,11 @@
 # AthenaOS build, install and test entry points. See README.md.
 #
-#   make              build bin/runsc-athena and bin/runsc-baseline
-#   make install      install deps, binary, register runtime "athena" in Docker
-#   make uninstall    undo what install added (binary, daemon.json entry)
+#   make              build bin/runsc-athena, bin/containerd-shim-athena-v1, bin/runsc-baseline
+#   make install      install deps, binaries (runtime + containerd shim), register runtime "athena" in Docker
+#   make uninstall    undo what install added (binaries, shim link, daemon.json entry)
 #   make images       import the test images into Docker
-#   make test         unit tests + integration tests + quick conformance subset
+#   make test         unit tests + integration tests + containerd/CRI tests + quick conformance subset
+#   make test-containerd  the shim under a containerd (and CRI) of its own
 #   make conformance  full conformance suites, regenerates docs/compat.md
 #   make bench        side-by-side benchmarks (bench-quick: a short run)
 #   make check        vet, checklocks, gofmt, import rules
@@ -15,13 +16,16 @@ export CGO_ENABLED := 0
 
 PREFIX    ?= /usr/local
 DESTBIN   := $(DESTDIR)$(PREFIX)/bin
+# The containerd shim runs runsc-athena as "runsc" from this directory,
+# which it finds relative to itself (../lib/athena/shim).
+SHIMLINKDIR := $(DESTDIR)$(PREFIX)/lib/athena/shim
 RUNTIME   ?= athena
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GO        ?= go
 GOFLAGS_BUILD := -trimpath -ldflags "-X main.athenaVersion=$(VERSION)"
 TEST_TIMEOUT ?= 45m
 
-.PHONY: all build install install-baseline uninstall images test unit integration conformance check clean go-check deps dockerd images-eval eval
+.PHONY: all build install install-baseline install-shim uninstall images test unit integration test-containerd conformance check clean go-check deps dockerd images-eval eval
 
 all: build
 
@@ -32,6 +36,7 @@ go-check:
 build: go-check
 	@mkdir -p bin
 	$(GO) build $(GOFLAGS_BUILD) -o bin/runsc-athena ./runsc-athena
+	$(GO) build -trimpath -o bin/containerd-shim-athena-v1 ./runsc-athena/cmd/containerd-shim-athena-v1
 	$(GO) build -trimpath -o bin/runsc-baseline gvisor.dev/gvisor/runsc
 
 deps:
@@ -40,12 +45,23 @@ deps:
 dockerd: deps
 	scripts/dockerd.sh ensure
 
-install: deps build
+install: deps build install-shim
 	install -D -m 0755 bin/runsc-athena $(DESTBIN)/runsc-athena
 	$(DESTBIN)/runsc-athena docker-install --runtime=$(RUNTIME) --path=$(DESTBIN)/runsc-athena
 	scripts/dockerd.sh reload
 	@docker info --format '{{json .Runtimes}}' | grep -q '"$(RUNTIME)"' || { echo "install: dockerd does not list runtime $(RUNTIME) after reload" >&2; exit 1; }
 	@echo "install: runtime '$(RUNTIME)' ready: docker run --rm --runtime=$(RUNTIME) athena-test/busybox echo hello"
+	@echo "install: containerd runtime type io.containerd.athena.v1 installed; its containerd/CRI configuration: docs/containerd.md"
+
+# The containerd shim (runtime type io.containerd.athena.v1) and its link
+# to runsc-athena. containerd finds the shim on its PATH; configuring
+# containerd (runtime handler "athena") is the operator's step, see
+# docs/containerd.md: this does not edit containerd's config.
+install-shim: build
+	install -D -m 0755 bin/containerd-shim-athena-v1 $(DESTBIN)/containerd-shim-athena-v1
+	install -D -m 0755 bin/runsc-athena $(DESTBIN)/runsc-athena
+	mkdir -p $(SHIMLINKDIR)
+	ln -sfn ../../../bin/runsc-athena $(SHIMLINKDIR)/runsc
 
 # The plain gVisor runsc built from the same gVisor version, registered as
 # runtime "runsc-baseline": the reference every comparison needs.
@@ -60,7 +76,8 @@ uninstall:
 		elif [ -x bin/runsc-athena ]; then bin/runsc-athena docker-uninstall --runtime=$$rt; fi; \
 	done
 	@if pgrep -x dockerd >/dev/null; then scripts/dockerd.sh reload; fi
-	rm -f $(DESTBIN)/runsc-athena $(DESTBIN)/runsc-baseline
+	rm -f $(DESTBIN)/runsc-athena $(DESTBIN)/runsc-baseline $(DESTBIN)/containerd-shim-athena-v1 $(SHIMLINKDIR)/runsc
+	-rmdir $(SHIMLINKDIR) $(DESTDIR)$(PREFIX)/lib/athena 2>/dev/null
 
 images: dockerd
 	scripts/images.sh
@@ -71,9 +88,17 @@ unit: check
 integration: install images images-debian
 	ATHENA_INTEGRATION=1 $(GO) test -count=1 -timeout $(TEST_TIMEOUT) -v ./tests/integration/... 2>&1 | tee /tmp/athena-integration.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
 
+# The shim under Debian's containerd and its CRI plugin (with crictl, built
+# into /var/cache/athena when missing): the tests start their own
+# containerd and never touch the system's or Docker's. libcap2-bin gives
+# capsh (a containerd without CAP_SYS_RESOURCE).
+test-containerd: build
+	scripts/deps.sh libcap2-bin
+	ATHENA_CONTAINERD=1 ATHENA_BIN_DIR=$(CURDIR)/bin $(GO) test -count=1 -timeout 20m -v ./tests/containerd/... 2>&1 | tee /tmp/athena-containerd.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go' ; exit $${PIPESTATUS[0]}
+
 # make test gates on the quick conformance subset too: those cases must stay
 # identical to native Linux under athena.
-test: unit integration conformance-quick
+test: unit integration test-containerd conformance-quick
 
 # The full differential suites (runc vs plain gVisor vs athena), then
 # docs/compat.md from all their results. About 15 minutes.

@@ -35,13 +35,12 @@ type containerd struct {
 }
 
 // configTOML is containerd 1.6's config (version 2 format) for the tests:
-// the CRI plugin with the runtime handler "athena", the sandbox image
-// imported locally, the streaming server on a free loopback port. The
-// handler's shim options file gives the shims their own runsc root; its
-// sandboxes have no network of their own (network "none"), since the
-// test pods use the host's network namespace: there are no CNI plugins
-// here, and gVisor's sandbox network would take the addresses of the
-// host's interfaces.
+// the CRI plugin with the runtime handler "athena" beside runc, the
+// sandbox image imported locally, the streaming server on a free loopback
+// port. The handler's shim options file gives the shims their own runsc
+// root. There are no CNI plugins here, so the test pods ask for the host's
+// network namespace; runsc then starts their sandbox in a new, empty one
+// (loopback only), never the host's.
 const configTOML = `version = 2
 root = "{{dir}}/root"
 state = "{{dir}}/state"
@@ -97,7 +96,7 @@ func (e *env) startContainerd(name string, dropResource bool) (*containerd, erro
 	files := map[string]string{
 		"config.toml":    config,
 		"runsc.toml":     fmt.Sprintf("root = %q\n[runsc_config]\n  debug-log = %q\n", c.runscRoot, logs),
-		"runsc-cri.toml": fmt.Sprintf("root = %q\n[runsc_config]\n  network = \"none\"\n  debug-log = %q\n", c.runscRoot, logs),
+		"runsc-cri.toml": fmt.Sprintf("root = %q\n[runsc_config]\n  debug-log = %q\n", c.runscRoot, logs),
 	}
 	for f, text := range files {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(text), 0o644); err != nil {
