@@ -151,6 +151,14 @@ func TestCRIPod(t *testing.T) {
 	if n := sandboxProcesses(c.dir, p.id); n != 1 {
 		t.Fatalf("%d sandbox processes for the pod, want 1", n)
 	}
+	// A pod that asked for the host's network gets a network of its own,
+	// with loopback alone: gVisor's sandbox never takes the host's.
+	out := c.mustCrictl(t, "exec", c2, "cat", "/proc/net/dev")
+	for _, line := range strings.Split(out, "\n")[2:] {
+		if name, _, ok := strings.Cut(strings.TrimSpace(line), ":"); ok && name != "lo" {
+			t.Fatalf("pod sees interface %q: %q", name, out)
+		}
+	}
 	// Each container's policy is its own.
 	for _, tc := range []struct {
 		id   string
@@ -171,7 +179,7 @@ func TestCRIPod(t *testing.T) {
 
 	// Stop and remove.
 	c.mustCrictl(t, "stop", c1, c2)
-	out := c.mustCrictl(t, "ps", "-a", "-o", "json")
+	out = c.mustCrictl(t, "ps", "-a", "-o", "json")
 	if strings.Count(out, `"CONTAINER_EXITED"`) != 2 {
 		t.Fatalf("after stop, want both containers exited: %s", out)
 	}
