@@ -181,7 +181,8 @@ func (c *containerd) taskStatus(t *testing.T, id string) string {
 // eventLog collects a command's output (`ctr events`, a terminal) for
 // reading while it runs.
 type eventLog struct {
-	mu  sync.Mutex
+	mu sync.Mutex
+	// +checklocks:mu
 	buf bytes.Buffer
 }
 

@@ -38,10 +38,13 @@ const lateExit = 2 * time.Second
 type sandboxExits struct {
 	mu sync.Mutex
 	// watched maps a sandbox process's pid to its container's ID.
+	// +checklocks:mu
 	watched map[int]string
 	// status holds the reaped status of watched pids.
+	// +checklocks:mu
 	status map[int]int
 	// changed is closed, and replaced, when status gains an entry.
+	// +checklocks:mu
 	changed chan struct{}
 }
 
