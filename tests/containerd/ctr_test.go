@@ -219,3 +219,26 @@ func (c *containerd) watchEvents(t *testing.T, ns string) *eventLog {
 	time.Sleep(500 * time.Millisecond)
 	return l
 }
+
+// TestCtrOOM: a container that outgrows its memory limit (the sandbox's
+// cgroup) is killed by the host's OOM killer; the shim publishes
+// /tasks/oom and the task exits with 137.
+func TestCtrOOM(t *testing.T) {
+	c := requireSuite(t).main
+	events := c.watchEvents(t, ctrNS)
+	// tail keeps the whole newline-free input in memory.
+	r, err := c.ctr(ctrNS, c.ctrRun("--rm", "--memory-limit", "134217728", busyboxImage, "oom",
+		"sh", "-c", "head -c 600000000 /dev/zero | tail >/dev/null; echo survived")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.code != 137 || strings.Contains(r.stdout, "survived") {
+		t.Fatalf("want the container killed (137): %s", r)
+	}
+	if !events.waitFor(10*time.Second, `/tasks/oom {"container_id":"oom"}`) {
+		t.Fatalf("no /tasks/oom event; events:\n%s", events.text())
+	}
+	if !events.waitFor(10*time.Second, `"id":"oom","pid"`) || !strings.Contains(events.text(), `"exit_status":137`) {
+		t.Fatalf("no /tasks/exit with status 137; events:\n%s", events.text())
+	}
+}
