@@ -94,6 +94,35 @@ func (x *sandboxExits) forget(id string) {
 			delete(x.status, pid)
 		}
 	}
+	// Wake reaped's waiters: their pid may be gone.
+	close(x.changed)
+	x.changed = make(chan struct{})
+}
+
+// reaped returns a channel that receives pid's status once the reaper has
+// collected it; the channel is closed without a value if pid stops being
+// followed first.
+func (x *sandboxExits) reaped(pid int) <-chan int {
+	ch := make(chan int, 1)
+	go func() {
+		defer close(ch)
+		for {
+			x.mu.Lock()
+			st, ok := x.status[pid]
+			_, followed := x.watched[pid]
+			changed := x.changed
+			x.mu.Unlock()
+			if ok {
+				ch <- st
+				return
+			}
+			if !followed {
+				return
+			}
+			<-changed
+		}
+	}()
+	return ch
 }
 
 // pidOf returns the sandbox process of container id, if followed.

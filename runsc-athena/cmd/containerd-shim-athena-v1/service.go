@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"os"
+	"time"
 
 	"github.com/containerd/containerd/api/events"
 	sandboxapi "github.com/containerd/containerd/api/runtime/sandbox/v1"
 	task "github.com/containerd/containerd/api/runtime/task/v2"
 	tasktypes "github.com/containerd/containerd/api/types/task"
 	"github.com/containerd/containerd/v2/core/runtime"
+	"github.com/containerd/containerd/v2/pkg/protobuf"
 	"github.com/containerd/containerd/v2/pkg/shim"
 	"github.com/containerd/containerd/v2/pkg/shutdown"
 	"github.com/containerd/containerd/v2/plugins"
@@ -103,12 +105,65 @@ func (s *service) Create(ctx context.Context, r *task.CreateTaskRequest) (*task.
 }
 
 // Wait implements task.TaskService.Wait.
+//
+// gVisor's shim learns that a container exited only from the "runsc wait"
+// it starts once the container started. For a sandbox's first container
+// whose start failed (a command that cannot be executed), or that never
+// started, its Wait never returns, even after Kill ended the sandbox:
+// "ctr task delete -f" and CRI's stop of such a pod hang. So for those
+// containers Wait also ends when the sandbox process has been reaped and
+// gVisor's shim still reports nothing lateExit later, with the sandbox's
+// status.
 func (s *service) Wait(ctx context.Context, r *task.WaitRequest) (*task.WaitResponse, error) {
-	resp, err := s.TaskServiceExt.Wait(ctx, r)
-	if err == nil && r.ExecID == "" {
-		resp.ExitStatus = s.exits.fix(ctx, r.ID, resp.ExitStatus)
+	pid, followed := 0, false
+	if r.ExecID == "" {
+		pid, followed = s.exits.pidOf(r.ID)
 	}
-	return resp, err
+	if !followed {
+		return s.TaskServiceExt.Wait(ctx, r)
+	}
+	type answer struct {
+		resp *task.WaitResponse
+		err  error
+	}
+	// This goroutine outlives the call when gVisor's shim never answers
+	// (one per Wait of such a container, until the shim exits).
+	done := make(chan answer, 1)
+	go func() {
+		resp, err := s.TaskServiceExt.Wait(ctx, r)
+		done <- answer{resp, err}
+	}()
+	fixed := func(a answer) (*task.WaitResponse, error) {
+		if a.err == nil {
+			a.resp.ExitStatus = s.exits.fix(ctx, r.ID, a.resp.ExitStatus)
+		}
+		return a.resp, a.err
+	}
+	reaped := s.exits.reaped(pid)
+	for {
+		select {
+		case a := <-done:
+			return fixed(a)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case st, ok := <-reaped:
+			if !ok {
+				reaped = nil // no longer followed: gVisor's answer alone
+				continue
+			}
+			late := time.NewTimer(lateExit)
+			defer late.Stop()
+			select {
+			case a := <-done:
+				return fixed(a)
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-late.C:
+				log.G(ctx).Warnf("container %s: its sandbox process %d exited with status %d and gVisor's shim reports no exit (the container did not start?): Wait answers with the sandbox's status", r.ID, pid, st)
+				return &task.WaitResponse{ExitStatus: uint32(st), ExitedAt: protobuf.ToTimestamp(time.Now())}, nil
+			}
+		}
+	}
 }
 
 // State implements task.TaskService.State.
