@@ -240,26 +240,23 @@ func TestStartFailure(t *testing.T) {
 	c.mustCtr(t, ctrNS, "container", "rm", "badexec")
 
 	p := c.runPod(t, "badexec")
-	id := p.create(t, "bad", "true", nil)
-	// create ran sh -c true; replace nothing: a second container runs the
-	// file that is not executable.
-	cfg := filepath.Join(filepath.Dir(p.config), "bad2.json")
+	cfg := filepath.Join(filepath.Dir(p.config), "bad.json")
 	writeJSON(t, cfg, map[string]any{
-		"metadata": map[string]any{"name": "bad2"},
+		"metadata": map[string]any{"name": "bad"},
 		"image":    map[string]any{"image": busyboxImage},
 		"command":  []string{"/etc/passwd"},
-		"log_path": "bad2.log",
+		"log_path": "bad.log",
 	})
 	bad := strings.TrimSpace(c.mustCrictl(t, "create", p.id, cfg, p.config))
 	if r, err := c.crictl("start", bad); err != nil || r.code == 0 || !strings.Contains(r.stderr, "permission denied") {
 		t.Fatalf("want the start to fail with permission denied: %v %s", err, r)
 	}
-	c.mustCrictl(t, "rm", id, bad)
+	c.mustCrictl(t, "rm", bad)
 	c.mustCrictl(t, "stopp", p.id)
 	c.mustCrictl(t, "rmp", p.id)
 	if !waitFor(10*time.Second, func() bool {
-		return sandboxProcesses(c.dir, p.id) == 0 && len(c.shimsOf(p.id, id, bad, "badexec")) == 0
+		return sandboxProcesses(c.dir, p.id) == 0 && len(c.shimsOf(p.id, bad, "badexec")) == 0
 	}) {
-		t.Fatalf("left running: %d sandbox processes, shims %v", sandboxProcesses(c.dir, p.id), c.shimsOf(p.id, id, bad, "badexec"))
+		t.Fatalf("left running: %d sandbox processes, shims %v", sandboxProcesses(c.dir, p.id), c.shimsOf(p.id, bad, "badexec"))
 	}
 }
