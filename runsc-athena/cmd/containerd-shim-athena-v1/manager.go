@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 
 	"github.com/containerd/containerd/v2/pkg/namespaces"
@@ -53,7 +54,11 @@ func (m *manager) Start(ctx context.Context, id string, opts shim.StartOpts) (sh
 	// The daemon inherits this process's score: set it here, before the
 	// daemon starts, so that a refusal can be passed on to it.
 	if err := sys.SetOOMScore(os.Getpid(), oomScore); err != nil {
-		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=setting oom_score_adj %d: %v (kept %s)", oomEnv, oomScore, err, currentOOMScore()))
+		kept := "unknown"
+		if v, err := ownOOMScore(); err == nil {
+			kept = strconv.Itoa(v)
+		}
+		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=setting oom_score_adj %d: %v (kept %s)", oomEnv, oomScore, err, kept))
 	}
 	address, err := shim.SocketAddress(ctx, opts.Address, grouping, opts.Debug)
 	if err != nil {
@@ -105,13 +110,13 @@ func (m *manager) Start(ctx context.Context, id string, opts shim.StartOpts) (sh
 	return params, nil
 }
 
-// currentOOMScore is this process's oom_score_adj, as the kernel shows it.
-func currentOOMScore() string {
+// ownOOMScore is this process's oom_score_adj, as the kernel shows it.
+func ownOOMScore() (int, error) {
 	b, err := os.ReadFile("/proc/self/oom_score_adj")
 	if err != nil {
-		return "unknown"
+		return 0, err
 	}
-	return strings.TrimSpace(string(b))
+	return strconv.Atoi(strings.TrimSpace(string(b)))
 }
 
 // podGroup returns the pod a container belongs to, from the bundle's

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/containerd/log"
 )
@@ -98,11 +97,7 @@ func oomFloor() *int {
 	if os.Getenv(oomEnv) == "" {
 		return nil
 	}
-	b, err := os.ReadFile("/proc/self/oom_score_adj")
-	if err != nil {
-		return nil
-	}
-	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	v, err := ownOOMScore()
 	if err != nil {
 		return nil
 	}
