@@ -65,14 +65,19 @@ func (x *sandboxExits) follow(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case e := <-ch:
-			x.mu.Lock()
-			if _, ok := x.watched[e.Pid]; ok {
-				x.status[e.Pid] = e.Status
-				close(x.changed)
-				x.changed = make(chan struct{})
-			}
-			x.mu.Unlock()
+			x.record(e.Pid, e.Status)
 		}
+	}
+}
+
+// record notes that pid exited with status, if pid is followed.
+func (x *sandboxExits) record(pid, status int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if _, ok := x.watched[pid]; ok {
+		x.status[pid] = status
+		close(x.changed)
+		x.changed = make(chan struct{})
 	}
 }
 
