@@ -232,11 +232,21 @@ func (c *containerd) stop() error {
 			<-c.exited
 		}
 	}
-	var left []string
+	var left, sockets []string
 	for _, pid := range processesUnder(c.dir) {
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		left = append(left, fmt.Sprintf("%d: %s", pid, strings.ReplaceAll(string(cmdline), "\x00", " ")))
+		// A shim runs in its bundle, whose file "address" names its
+		// socket (under /run/containerd/s): a killed shim leaves it.
+		if addr, err := os.ReadFile(fmt.Sprintf("/proc/%d/cwd/address", pid)); err == nil {
+			sockets = append(sockets, strings.TrimPrefix(strings.TrimSpace(string(addr)), "unix://"))
+		}
 		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
+	for _, s := range sockets {
+		if strings.HasPrefix(s, "/run/containerd/s/") {
+			_ = os.Remove(s)
+		}
 	}
 	if err := unmountUnder(c.dir); err != nil {
 		return err
