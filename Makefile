@@ -45,8 +45,8 @@ deps:
 dockerd: deps
 	scripts/dockerd.sh ensure
 
+# install-shim installs runsc-athena itself too.
 install: deps build install-shim
-	install -D -m 0755 bin/runsc-athena $(DESTBIN)/runsc-athena
 	$(DESTBIN)/runsc-athena docker-install --runtime=$(RUNTIME) --path=$(DESTBIN)/runsc-athena
 	scripts/dockerd.sh reload
 	@docker info --format '{{json .Runtimes}}' | grep -q '"$(RUNTIME)"' || { echo "install: dockerd does not list runtime $(RUNTIME) after reload" >&2; exit 1; }
