@@ -183,6 +183,8 @@ type exitPublisher struct {
 	exits *sandboxExits
 }
 
+var _ shim.Publisher = (*exitPublisher)(nil)
+
 // Publish implements events.Publisher.Publish.
 func (p *exitPublisher) Publish(ctx context.Context, topic string, event ctrevents.Event) error {
 	if e, ok := event.(*events.TaskExit); ok && e.ID == e.ContainerID {

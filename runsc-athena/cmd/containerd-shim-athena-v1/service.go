@@ -77,6 +77,8 @@ type service struct {
 	oomFloor *int
 }
 
+var _ extension.TaskServiceExt = (*service)(nil)
+
 // Create implements task.TaskService.Create.
 func (s *service) Create(ctx context.Context, r *task.CreateTaskRequest) (*task.CreateTaskResponse, error) {
 	first, err := prepareSpec(ctx, r.Bundle, s.oomFloor)
@@ -199,7 +201,8 @@ func (s *service) publish(topic string, event any) {
 	}
 }
 
-// RegisterTTRPC registers the task API (v2, the version containerd 1.6
+// RegisterTTRPC implements shim.TTRPCService.RegisterTTRPC: it registers
+// the task API (v2, the version containerd 1.6
 // speaks and containerd 2 uses for a shim that answers start with a plain
 // address) and, as gVisor's shim does, the sandbox API.
 func (s *service) RegisterTTRPC(server *ttrpc.Server) error {
