@@ -38,8 +38,9 @@ type manager struct {
 
 var _ shim.Manager = (*manager)(nil)
 
-// Start implements shim.Manager.Start: it starts the shim daemon for container id (or joins the one of its
-// pod when runsc's grouping option is on) and returns its address.
+// Start implements shim.Manager.Start: it starts the shim daemon for
+// container id (or joins the one of its pod when gVisor's grouping option
+// is on) and returns its address.
 func (m *manager) Start(ctx context.Context, id string, opts shim.StartOpts) (shim.BootstrapParams, error) {
 	grouping := id
 	if o := runsc.GetRuntimeOptions(); o != nil && o.Grouping {

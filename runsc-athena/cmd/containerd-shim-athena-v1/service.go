@@ -202,9 +202,9 @@ func (s *service) publish(topic string, event any) {
 }
 
 // RegisterTTRPC implements shim.TTRPCService.RegisterTTRPC: it registers
-// the task API (v2, the version containerd 1.6
-// speaks and containerd 2 uses for a shim that answers start with a plain
-// address) and, as gVisor's shim does, the sandbox API.
+// the task API (v2, the version containerd 1.6 speaks and containerd 2
+// uses for a shim that answers start with a plain address) and, as
+// gVisor's shim does, the sandbox API.
 func (s *service) RegisterTTRPC(server *ttrpc.Server) error {
 	task.RegisterTaskService(server, s)
 	if sb, ok := s.TaskServiceExt.(sandboxapi.TTRPCSandboxService); ok {
