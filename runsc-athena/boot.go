@@ -36,6 +36,9 @@ func prepareCreate(cmd string, args []string) {
 		// words; do not second-guess it here.
 		return
 	}
+	// A keeper's recovery creates the container again from a bundle
+	// this function has already rewritten: it must not rewrite it twice.
+	recovering := os.Getenv(keeperInnerEnv) == "recover"
 	if cmd != "restore" {
 		if err := checkExecutable(bundle, spec); err != nil {
 			reportEarlyError(os.Args[1:], err.Error())
@@ -56,7 +59,7 @@ func prepareCreate(cmd string, args []string) {
 		}
 		return
 	}
-	if schedEnforcesQuota(spec, p) {
+	if !recovering && schedEnforcesQuota(spec, p) {
 		if err := relaxHostQuota(bundle, spec); err != nil {
 			reportEarlyError(os.Args[1:], fmt.Sprintf("handing the CPU quota to the scheduler: %v", err))
 		}

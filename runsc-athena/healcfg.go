@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/athenaos/athena/swarm/policy"
+)
+
+// Annotations that ask for sandbox checkpoints (docs/healer.md); they win
+// over the policy's heal.checkpoint.
+const (
+	annotationCheckpoint     = "dev.athena.checkpoint"      // interval, e.g. 30s; 0 or off: none
+	annotationCheckpointKeep = "dev.athena.checkpoint.keep" // how many are kept
+)
+
+// Checkpoint settings' bounds and the keeper's fixed defaults.
+const (
+	minCheckpointEvery   = time.Second
+	defaultKeep          = 3
+	maxKeep              = 100
+	defaultHangAfter     = 30 * time.Second
+	defaultMaxRecoveries = 3
+	defaultRecoveryWin   = 10 * time.Minute
+)
+
+// keeperWanted returns the keeper settings of the container a create
+// command line makes, nil when it asked for no checkpoints (or when the
+// spec cannot be read: runsc reports that). A bad setting fails the create.
+func keeperWanted(args []string) *keeperConfig {
+	bundle, id := bundleAndID(args)
+	if id == "" {
+		return nil
+	}
+	spec, err := readSpec(bundle)
+	if err != nil {
+		return nil
+	}
+	_, p, err := resolvePolicy(spec)
+	if err != nil {
+		reportEarlyError(os.Args[1:], err.Error())
+	}
+	cfg, err := keeperConfigFor(spec, p)
+	if err != nil {
+		reportEarlyError(os.Args[1:], err.Error())
+	}
+	return cfg
+}
+
+// keeperConfigFor reads a container's checkpoint settings from its
+// annotations, else from its policy (p nil: the built-in default, which
+// asks for none).
+func keeperConfigFor(spec *specs.Spec, p *policy.Policy) (*keeperConfig, error) {
+	cfg := keeperConfig{Keep: defaultKeep, HangAfter: defaultHangAfter, MaxRecoveries: defaultMaxRecoveries, Window: defaultRecoveryWin}
+	_ = p // TODO(heal policy): p.Heal.Checkpoint once the section lands
+	if v, ok := spec.Annotations[annotationCheckpoint]; ok {
+		switch v {
+		case "", "0", "off":
+			cfg.Every = 0
+		default:
+			d, err := time.ParseDuration(v)
+			if err != nil || d < minCheckpointEvery {
+				return nil, fmt.Errorf("annotation %s=%q: want a duration of at least %s (e.g. 30s), or off", annotationCheckpoint, v, minCheckpointEvery)
+			}
+			cfg.Every = d
+		}
+	}
+	if v, ok := spec.Annotations[annotationCheckpointKeep]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxKeep {
+			return nil, fmt.Errorf("annotation %s=%q: want a number from 1 to %d", annotationCheckpointKeep, v, maxKeep)
+		}
+		cfg.Keep = n
+	}
+	if cfg.Every == 0 {
+		return nil, nil
+	}
+	if spec.Process != nil && spec.Process.Terminal {
+		return nil, fmt.Errorf("checkpoints (every %s) were asked for a container with a terminal (-t): a restored sandbox cannot get its terminal back, so the healer does not keep such containers; run without -t or without checkpoints", cfg.Every)
+	}
+	if _, joined := joinedSandbox(spec); joined {
+		return nil, fmt.Errorf("checkpoints were asked for a container that joins another's sandbox: a checkpoint is of a whole sandbox; ask for it on the sandbox's first container")
+	}
+	return &cfg, nil
+}
