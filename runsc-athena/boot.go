@@ -51,6 +51,15 @@ func prepareCreate(cmd string, args []string) {
 	if err := storePolicy(id, text); err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
 	}
+	if !recovering && cmd != "restore" {
+		h, err := healFor(spec, p)
+		if err == nil {
+			err = installAthenaInit(bundle, spec, h)
+		}
+		if err != nil {
+			reportEarlyError(os.Args[1:], fmt.Sprintf("in-sandbox restart: %v", err))
+		}
+	}
 	if sandbox, ok := joinedSandbox(spec); ok {
 		// A container of a pod, created in its sandbox: the sandbox
 		// takes its policy now, over the link it already holds.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"strconv"
@@ -16,6 +17,14 @@ import (
 const (
 	annotationCheckpoint     = "dev.athena.checkpoint"      // interval, e.g. 30s; 0 or off: none
 	annotationCheckpointKeep = "dev.athena.checkpoint.keep" // how many are kept
+)
+
+// Runtime flags for the same (Docker 20.10 passes no annotations, so a
+// runtime registered with these flags is how Docker users ask): they win
+// over the policy, and annotations win over them.
+var (
+	checkpointFlag     = flag.String("athena-checkpoint", "", "AthenaOS: checkpoint the sandbox this often (e.g. 30s) and recover it from the newest checkpoint when it dies (default: annotation "+annotationCheckpoint+", else the policy's heal.checkpoint.every)")
+	checkpointKeepFlag = flag.String("athena-checkpoint-keep", "", "AthenaOS: how many checkpoints to keep (default 3)")
 )
 
 // Checkpoint settings' bounds and the keeper's fixed defaults.
@@ -56,25 +65,49 @@ func keeperWanted(args []string) *keeperConfig {
 // asks for none).
 func keeperConfigFor(spec *specs.Spec, p *policy.Policy) (*keeperConfig, error) {
 	cfg := keeperConfig{Keep: defaultKeep, HangAfter: defaultHangAfter, MaxRecoveries: defaultMaxRecoveries, Window: defaultRecoveryWin}
-	_ = p // TODO(heal policy): p.Heal.Checkpoint once the section lands
-	if v, ok := spec.Annotations[annotationCheckpoint]; ok {
+	if p != nil {
+		cfg.Every, cfg.Keep = p.Heal.Checkpoint.Every, p.Heal.Checkpoint.Kept()
+	}
+	every := func(source, v string) error {
 		switch v {
-		case "", "0", "off":
+		case "0", "off":
 			cfg.Every = 0
 		default:
 			d, err := time.ParseDuration(v)
 			if err != nil || d < minCheckpointEvery {
-				return nil, fmt.Errorf("annotation %s=%q: want a duration of at least %s (e.g. 30s), or off", annotationCheckpoint, v, minCheckpointEvery)
+				return fmt.Errorf("%s=%q: want a duration of at least %s (e.g. 30s), or off", source, v, minCheckpointEvery)
 			}
 			cfg.Every = d
 		}
+		return nil
 	}
-	if v, ok := spec.Annotations[annotationCheckpointKeep]; ok {
+	keep := func(source, v string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxKeep {
-			return nil, fmt.Errorf("annotation %s=%q: want a number from 1 to %d", annotationCheckpointKeep, v, maxKeep)
+			return fmt.Errorf("%s=%q: want a number from 1 to %d", source, v, maxKeep)
 		}
 		cfg.Keep = n
+		return nil
+	}
+	if *checkpointFlag != "" {
+		if err := every("runtime flag --athena-checkpoint", *checkpointFlag); err != nil {
+			return nil, err
+		}
+	}
+	if *checkpointKeepFlag != "" {
+		if err := keep("runtime flag --athena-checkpoint-keep", *checkpointKeepFlag); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := spec.Annotations[annotationCheckpoint]; ok {
+		if err := every("annotation "+annotationCheckpoint, v); err != nil {
+			return nil, err
+		}
+	}
+	if v, ok := spec.Annotations[annotationCheckpointKeep]; ok {
+		if err := keep("annotation "+annotationCheckpointKeep, v); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Every == 0 {
 		return nil, nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -511,6 +512,16 @@ func (k *keeper) watch() (lost string, code int) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	nextCheckpoint := time.Now().Add(k.cfg.Every)
+	// A checkpoint runs beside the loop (a hung sandbox never answers
+	// one, and the watchdog must still see the hang); the loop waits
+	// for it before it returns.
+	checkpointDone := make(chan struct{}, 1)
+	checkpointing := false
+	defer func() {
+		if checkpointing {
+			<-checkpointDone
+		}
+	}()
 	var (
 		answer     *waitAnswer
 		sandboxEnd *exitInfo
@@ -557,10 +568,16 @@ func (k *keeper) watch() (lost string, code int) {
 				unix.Kill(k.status.SandboxPID, unix.SIGKILL)
 				break
 			}
-			if !now.Before(nextCheckpoint) {
-				k.checkpoint()
-				nextCheckpoint = time.Now().Add(k.cfg.Every)
+			if !checkpointing && !now.Before(nextCheckpoint) {
+				checkpointing = true
+				go func() {
+					k.checkpoint()
+					checkpointDone <- struct{}{}
+				}()
 			}
+		case <-checkpointDone:
+			checkpointing = false
+			nextCheckpoint = time.Now().Add(k.cfg.Every)
 		}
 		if sandboxEnd == nil {
 			continue
@@ -630,8 +647,13 @@ func (k *keeper) checkpoint() {
 	tmp := filepath.Join(dir, fmt.Sprintf(".tmp-%d", seq))
 	os.RemoveAll(tmp)
 	start := time.Now()
+	// A checkpoint longer than the hang limit will not finish: the
+	// watchdog has killed the sandbox by then.
+	ctx, cancel := context.WithTimeout(context.Background(), k.cfg.HangAfter+5*time.Second)
+	defer cancel()
 	cmd := k.command("recover", "checkpoint", "--leave-running", "--image-path="+tmp, k.id)
-	cmd.Stdin, cmd.Stdout = nil, nil
+	cmd = exec.CommandContext(ctx, cmd.Path, cmd.Args[1:]...)
+	cmd.Env = append(os.Environ(), keeperInnerEnv+"=recover")
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	err = cmd.Run()
