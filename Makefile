@@ -15,6 +15,8 @@ export CGO_ENABLED := 0
 
 PREFIX    ?= /usr/local
 DESTBIN   := $(DESTDIR)$(PREFIX)/bin
+# athena init (docs/healer.md): runsc-athena finds it at ../lib/athena.
+DESTLIB   := $(DESTDIR)$(PREFIX)/lib/athena
 RUNTIME   ?= athena
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GO        ?= go
@@ -32,6 +34,7 @@ go-check:
 build: go-check
 	@mkdir -p bin
 	$(GO) build $(GOFLAGS_BUILD) -o bin/runsc-athena ./runsc-athena
+	$(GO) build -trimpath -ldflags "-s -w" -o bin/athena-init ./runsc-athena/cmd/athena-init
 	$(GO) build -trimpath -o bin/runsc-baseline gvisor.dev/gvisor/runsc
 
 deps:
@@ -42,6 +45,7 @@ dockerd: deps
 
 install: deps build
 	install -D -m 0755 bin/runsc-athena $(DESTBIN)/runsc-athena
+	install -D -m 0755 bin/athena-init $(DESTLIB)/athena-init
 	$(DESTBIN)/runsc-athena docker-install --runtime=$(RUNTIME) --path=$(DESTBIN)/runsc-athena
 	scripts/dockerd.sh reload
 	@docker info --format '{{json .Runtimes}}' | grep -q '"$(RUNTIME)"' || { echo "install: dockerd does not list runtime $(RUNTIME) after reload" >&2; exit 1; }
@@ -60,7 +64,8 @@ uninstall:
 		elif [ -x bin/runsc-athena ]; then bin/runsc-athena docker-uninstall --runtime=$$rt; fi; \
 	done
 	@if pgrep -x dockerd >/dev/null; then scripts/dockerd.sh reload; fi
-	rm -f $(DESTBIN)/runsc-athena $(DESTBIN)/runsc-baseline
+	rm -f $(DESTBIN)/runsc-athena $(DESTBIN)/runsc-baseline $(DESTLIB)/athena-init
+	-rmdir $(DESTLIB) 2>/dev/null
 
 images: dockerd
 	scripts/images.sh

@@ -8,6 +8,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/athenaos/athena/sentry"
 	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/restart"
 )
@@ -23,8 +24,8 @@ import (
 // so the container's main process, started by init, keeps its argv, env,
 // cwd, user and stdio; only its PID is no longer 1.
 const (
-	athenaInitName = "athena-init" // its command name in the container
-	athenaInitPath = "/.athena/init"
+	athenaInitName = "athena-init" // the binary's name on the host
+	athenaInitPath = sentry.AthenaInitPath
 	// annotationRestart asks for restarts: no, on-failure or always.
 	annotationRestart          = "dev.athena.restart"
 	annotationRestartIntensity = "dev.athena.restart.intensity" // e.g. 5/60s
@@ -130,4 +131,29 @@ func installAthenaInit(bundle string, spec *specs.Spec, h policy.Heal) error {
 		})
 		return nil
 	})
+}
+
+// withHeal returns the policy a container runs under with its effective
+// heal settings (a runtime flag or an annotation may have changed them):
+// the sandbox's healer agent reads them from the policy, and swarm policy
+// show shows what is in force. Unchanged, text and p are returned as they
+// are.
+func withHeal(text []byte, p *policy.Policy, h policy.Heal) ([]byte, *policy.Policy, error) {
+	var current policy.Heal
+	if p != nil {
+		current = p.Heal
+	}
+	// healFor changes only these.
+	if current.Restart == h.Restart && current.Backoff == h.Backoff && current.Intensity == h.Intensity {
+		return text, p, nil
+	}
+	if p == nil {
+		p = policy.Default()
+	}
+	p.Heal = h
+	out, err := checkedText(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("policy with the heal settings asked for: %w", err)
+	}
+	return out, p, nil
 }

@@ -48,15 +48,18 @@ func prepareCreate(cmd string, args []string) {
 	if err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
 	}
+	h, err := healFor(spec, p)
+	if err != nil {
+		reportEarlyError(os.Args[1:], fmt.Sprintf("in-sandbox restart: %v", err))
+	}
+	if text, p, err = withHeal(text, p, h); err != nil {
+		reportEarlyError(os.Args[1:], err.Error())
+	}
 	if err := storePolicy(id, text); err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
 	}
 	if !recovering && cmd != "restore" {
-		h, err := healFor(spec, p)
-		if err == nil {
-			err = installAthenaInit(bundle, spec, h)
-		}
-		if err != nil {
+		if err := installAthenaInit(bundle, spec, h); err != nil {
 			reportEarlyError(os.Args[1:], fmt.Sprintf("in-sandbox restart: %v", err))
 		}
 	}

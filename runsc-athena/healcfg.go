@@ -9,6 +9,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/athenaos/athena/sentry"
 	"github.com/athenaos/athena/swarm/policy"
 )
 
@@ -25,6 +26,7 @@ const (
 var (
 	checkpointFlag     = flag.String("athena-checkpoint", "", "AthenaOS: checkpoint the sandbox this often (e.g. 30s) and recover it from the newest checkpoint when it dies (default: annotation "+annotationCheckpoint+", else the policy's heal.checkpoint.every)")
 	checkpointKeepFlag = flag.String("athena-checkpoint-keep", "", "AthenaOS: how many checkpoints to keep (default 3)")
+	hangAfterFlag      = flag.Duration("athena-hang-after", defaultHangAfter, "AthenaOS: a checkpointed sandbox whose heartbeat is older than this is hung, and is killed and recovered (at least 10s)")
 )
 
 // Checkpoint settings' bounds and the keeper's fixed defaults.
@@ -33,6 +35,7 @@ const (
 	defaultKeep          = 3
 	maxKeep              = 100
 	defaultHangAfter     = 30 * time.Second
+	minHangAfter         = 2 * sentry.HeartbeatInterval
 	defaultMaxRecoveries = 3
 	defaultRecoveryWin   = 10 * time.Minute
 )
@@ -64,7 +67,10 @@ func keeperWanted(args []string) *keeperConfig {
 // annotations, else from its policy (p nil: the built-in default, which
 // asks for none).
 func keeperConfigFor(spec *specs.Spec, p *policy.Policy) (*keeperConfig, error) {
-	cfg := keeperConfig{Keep: defaultKeep, HangAfter: defaultHangAfter, MaxRecoveries: defaultMaxRecoveries, Window: defaultRecoveryWin}
+	if *hangAfterFlag < minHangAfter {
+		return nil, fmt.Errorf("runtime flag --athena-hang-after=%s: at least %s (the sandbox's heartbeat comes every %s)", *hangAfterFlag, minHangAfter, sentry.HeartbeatInterval)
+	}
+	cfg := keeperConfig{Keep: defaultKeep, HangAfter: *hangAfterFlag, MaxRecoveries: defaultMaxRecoveries, Window: defaultRecoveryWin}
 	if p != nil {
 		cfg.Every, cfg.Keep = p.Heal.Checkpoint.Every, p.Heal.Checkpoint.Kept()
 	}

@@ -142,10 +142,8 @@ func injectCrash(id, target string) error {
 	if n, err := strconv.Atoi(target); err == nil {
 		pid = int32(n)
 	} else {
-		initIsAthena := false
-		for _, p := range procs {
-			initIsAthena = initIsAthena || p.PID == 1 && p.Cmd == athenaInitName
-		}
+		args := c.Spec.Process.Args
+		initIsAthena := len(args) > 0 && args[0] == athenaInitPath
 		match := func(p *control.Process) bool { return p.PID == 1 }
 		switch {
 		case target != "":
@@ -153,7 +151,7 @@ func injectCrash(id, target string) error {
 		case initIsAthena:
 			// The main process is athena init's child running the
 			// command after its "--".
-			main := mainCommand(c.Spec.Process.Args)
+			main := mainCommand(args)
 			match = func(p *control.Process) bool { return p.PPID == 1 && p.Cmd == main }
 		}
 		for _, p := range procs {
