@@ -60,17 +60,32 @@ func (g *SyscallGate) watchReaps(fn kernel.SyscallFn) kernel.SyscallFn {
 			return fn(t, sysno, args)
 		}
 		options := int(args[2].Uint())
-		if options&^(linux.WNOHANG|linux.WUNTRACED|linux.WCONTINUED|linux.WNOTHREAD|linux.WALL|linux.WCLONE) != 0 {
-			return fn(t, sysno, args) // wait4's own EINVAL
+		// The options as wait4 reads them (gVisor's
+		// parseCommonWaitOptions), not consuming the event. Bad
+		// options get wait4's own EINVAL.
+		opts := kernel.WaitOptions{Events: kernel.EventExit, ConsumeEvent: false}
+		switch options & (linux.WCLONE | linux.WALL) {
+		case 0:
+			opts.NonCloneTasks = true
+		case linux.WCLONE:
+			opts.CloneTasks = true
+		case linux.WALL:
+			opts.NonCloneTasks, opts.CloneTasks = true, true
+		default:
+			return fn(t, sysno, args)
 		}
-		wr, err := t.Wait(&kernel.WaitOptions{
-			Events:            kernel.EventExit,
-			NonCloneTasks:     options&(linux.WCLONE) == 0 || options&linux.WALL != 0,
-			CloneTasks:        options&(linux.WCLONE|linux.WALL) != 0,
-			NonBlock:          options&linux.WNOHANG != 0,
-			ConsumeEvent:      false,
-			BlockInterruptErr: linuxerr.ERESTARTSYS,
-		})
+		if options&^(linux.WNOHANG|linux.WUNTRACED|linux.WCONTINUED|linux.WNOTHREAD|linux.WALL|linux.WCLONE) != 0 {
+			return fn(t, sysno, args)
+		}
+		if options&linux.WNOHANG != 0 {
+			opts.NonBlock = true
+		} else {
+			opts.BlockInterruptErr = linuxerr.ERESTARTSYS
+		}
+		// Children of every thread of init, as wait4 sees them: the
+		// thread that started a child is seldom the one that reaps it.
+		opts.SiblingChildren = options&linux.WNOTHREAD == 0
+		wr, err := t.Wait(&opts)
 		if err == linuxerr.ERESTARTSYS {
 			return 0, nil, err // as wait4 itself would: the call restarts
 		}
