@@ -6,7 +6,8 @@
 #   make images       import the test images into Docker
 #   make test         unit tests + integration tests + quick conformance subset
 #   make conformance  full conformance suites, regenerates docs/compat.md
-#   make bench        side-by-side benchmarks (bench-quick: a short run)
+#   make bench        side-by-side benchmarks (bench-quick: a short run;
+#                     bench-heal: the healer group only)
 #   make check        vet, checklocks, gofmt, import rules
 
 SHELL := /bin/bash
