@@ -166,15 +166,16 @@ func hashFile(path string) (checkpointFile, error) {
 	return checkpointFile{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
-// pruneCheckpoints removes all but the newest keep checkpoints in dir, and
-// any temporary directory a crashed checkpoint left.
-func pruneCheckpoints(dir string, keep int) {
+// pruneCheckpoints removes all but the newest keep checkpoints in dir
+// (and checkpoint pinned, if not 0), and any temporary directory a crashed
+// checkpoint left.
+func pruneCheckpoints(dir string, keep, pinned int) {
 	cks, err := listCheckpoints(dir)
 	if err != nil {
 		return
 	}
 	for i, c := range cks {
-		if i >= keep {
+		if i >= keep && c.Seq != pinned {
 			os.RemoveAll(c.Path)
 		}
 	}

@@ -73,6 +73,7 @@ func keeperConfigFor(spec *specs.Spec, p *policy.Policy) (*keeperConfig, error) 
 	cfg := keeperConfig{Keep: defaultKeep, HangAfter: *hangAfterFlag, MaxRecoveries: defaultMaxRecoveries, Window: defaultRecoveryWin}
 	if p != nil {
 		cfg.Every, cfg.Keep = p.Heal.Checkpoint.Every, p.Heal.Checkpoint.Kept()
+		cfg.Rollback = p.Heal.OnIntrusion == policy.IntrusionRollback
 	}
 	every := func(source, v string) error {
 		switch v {

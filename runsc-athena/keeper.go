@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -60,6 +61,9 @@ type keeperConfig struct {
 	// forever).
 	MaxRecoveries int
 	Window        time.Duration
+	// Rollback: a confirmed intrusion restores the newest checkpoint
+	// taken before the first anomaly (policy heal.on_intrusion).
+	Rollback bool
 }
 
 // keeperStatus is the keeper's state file (keeperDir/ID.json), read by
@@ -163,6 +167,13 @@ type keeper struct {
 	status  keeperStatus
 	// recoveries holds the times of recent recoveries (intensity).
 	recoveries []time.Time
+	// intrusions watches the record for a rollback (nil: no rollback);
+	// rollbackBefore is the first anomaly's time when one is due;
+	// pinned is the checkpoint kept for it (0: none), read by the
+	// checkpoint goroutine.
+	intrusions     *intrusionWatch
+	rollbackBefore time.Time
+	pinned         atomic.Int64
 }
 
 // runKeeper is the keeper process's main (keeperEnv is set).
@@ -211,6 +222,10 @@ func runKeeper() {
 			answer("fail 1")
 			os.Exit(1)
 		}
+	}
+	if cfg.Rollback {
+		k.intrusions = &intrusionWatch{path: linkFiles(k.id).Events}
+		k.intrusions.skipToEnd()
 	}
 	k.setState("running")
 	answer("ok")
@@ -568,6 +583,11 @@ func (k *keeper) watch() (lost string, code int) {
 				unix.Kill(k.status.SandboxPID, unix.SIGKILL)
 				break
 			}
+			if rb := k.rollbackDue(); rb != "" {
+				killedFor = rb
+				unix.Kill(k.status.SandboxPID, unix.SIGKILL)
+				break
+			}
 			if !checkpointing && !now.Before(nextCheckpoint) {
 				checkpointing = true
 				go func() {
@@ -597,6 +617,11 @@ func (k *keeper) watch() (lost string, code int) {
 			<-exits
 		}
 		if answer.ok && killedFor == "" {
+			// The app ended; if an intrusion ended it (the swarm
+			// killed its init), roll back rather than exit.
+			if rb := k.rollbackDue(); rb != "" {
+				return rb, exitCode(sandboxEnd.ws)
+			}
 			return "", exitCode(sandboxEnd.ws)
 		}
 		if killedFor != "" {
@@ -688,7 +713,7 @@ func (k *keeper) checkpoint() {
 	k.status.LastCheckpointSeq, k.status.LastCheckpoint = seq, &taken
 	k.status.LastCheckpointMilli, k.status.LastCheckpointBytes = took.Milliseconds(), size
 	k.status.LastCheckpointError = ""
-	pruneCheckpoints(dir, k.cfg.Keep)
+	pruneCheckpoints(dir, k.cfg.Keep, int(k.pinned.Load()))
 	k.record("checkpoint", map[string]any{"seq": seq, "millis": took.Milliseconds(), "bytes": size})
 	k.setState("running")
 }
@@ -713,7 +738,11 @@ func (k *keeper) recover(cause string) error {
 	}
 	var from *checkpointInfo
 	for i := range cks {
-		if _, err := verifyCheckpoint(cks[i].Path, k.id); err != nil {
+		m, err := verifyCheckpoint(cks[i].Path, k.id)
+		if err == nil && !k.rollbackBefore.IsZero() && !m.Taken.Before(k.rollbackBefore) {
+			continue // taken after the first anomaly: not a rollback target
+		}
+		if err != nil {
 			k.status.SkippedCorruptions++
 			k.logf("skipping checkpoint: %v", err)
 			k.record("checkpoint-corrupt", map[string]any{"seq": cks[i].Seq, "error": err.Error()})
@@ -721,6 +750,9 @@ func (k *keeper) recover(cause string) error {
 		}
 		from = &cks[i]
 		break
+	}
+	if from == nil && !k.rollbackBefore.IsZero() {
+		return fmt.Errorf("%s, but no whole checkpoint was taken before the first anomaly (%s): the container cannot be rolled back", cause, k.rollbackBefore.Format(time.RFC3339Nano))
 	}
 	if from == nil {
 		if len(cks) == 0 {
@@ -757,7 +789,14 @@ func (k *keeper) recover(cause string) error {
 	k.status.LastRecovery, k.status.LastRecoveryCause = &at, cause
 	k.status.LastRecoveryMilli, k.status.LastRecoveryFrom = took.Milliseconds(), from.Seq
 	k.logf("recovered from checkpoint %d in %s (cause: %s)", from.Seq, took, cause)
-	k.record("recovered", map[string]any{"cause": cause, "from": from.Seq, "millis": took.Milliseconds(), "sandbox_pid": k.status.SandboxPID})
+	what := "recovered"
+	if !k.rollbackBefore.IsZero() {
+		what = "rolled-back"
+		k.rollbackBefore = time.Time{}
+		k.pinned.Store(0)
+		k.intrusions.skipToEnd()
+	}
+	k.record(what, map[string]any{"cause": cause, "from": from.Seq, "millis": took.Milliseconds(), "sandbox_pid": k.status.SandboxPID})
 	k.setState("running")
 	return nil
 }
@@ -779,4 +818,31 @@ func stopKeeper(id string) {
 	os.Remove(keeperStatusPath(id))
 	os.Remove(keeperLogPath(id))
 	os.Remove(filepath.Join(keeperDir, filepath.Base(id)+".sandbox.pid"))
+}
+
+// rollbackDue scans the record for a confirmed intrusion; it pins the
+// checkpoint a rollback would restore as soon as an anomaly is seen (so
+// that pruning keeps it), and returns the cause of a due rollback ("":
+// none).
+func (k *keeper) rollbackDue() string {
+	w := k.intrusions
+	if w == nil {
+		return ""
+	}
+	intrusion := w.scan()
+	if !w.firstAnomaly.IsZero() && k.pinned.Load() == 0 {
+		cks, _ := listCheckpoints(checkpointDir(k.id))
+		for _, c := range cks {
+			if m, err := verifyCheckpoint(c.Path, k.id); err == nil && m.Taken.Before(w.firstAnomaly) {
+				k.pinned.Store(int64(c.Seq))
+				k.logf("anomaly at %s: checkpoint %d is kept for a rollback", w.firstAnomaly.Format(time.RFC3339Nano), c.Seq)
+				break
+			}
+		}
+	}
+	if !intrusion {
+		return ""
+	}
+	k.rollbackBefore = w.firstAnomaly
+	return w.intrusion + "; rolling back to the last checkpoint before the first anomaly"
 }

@@ -366,3 +366,48 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(data)
 }
+
+// TestHealRollbackOnIntrusion: under heal.on_intrusion: rollback, a kill
+// by the policy's rules (a confirmed intrusion) rolls the container back
+// to its last checkpoint taken before the first anomaly.
+func TestHealRollbackOnIntrusion(t *testing.T) {
+	requireIntegration(t)
+	const rt = "athena-it-heal-rollback"
+	events := t.TempDir()
+	registerRuntime(t, rt, "--athena-events-dir="+events, "--athena-policy="+writePolicy(t, policyHeader+
+		"  - syscalls: [mkdir, mkdirat]\n    action: kill\nheal:\n  checkpoint:\n    every: 1s\n  on_intrusion: rollback\n"))
+	name, id := startKept(t, rt, "heal-rollback")
+	before := readKeeper(t, id)
+	// The intruder: a process that makes a directory the policy forbids.
+	docker(t, "exec", name, "mkdir", "/tmp/evil")
+	attacked := countFile(t, name)
+	eventually(t, 60*time.Second, "the rollback", func() bool { return readKeeper(t, id).Recoveries == before.Recoveries+1 })
+	after := readKeeper(t, id)
+	if !strings.Contains(after.LastRecoveryCause, "intrusion") {
+		t.Errorf("recovery cause %q, want an intrusion", after.LastRecoveryCause)
+	}
+	var rolled bool
+	for _, rec := range healRecords(t, events, id) {
+		rolled = rolled || rec["event"] == "rolled-back"
+	}
+	if !rolled {
+		t.Errorf("no rolled-back record: %v", healRecords(t, events, id))
+	}
+	// The printed counter jumps back: the restored app goes on from
+	// the checkpoint, taken before the attack.
+	eventually(t, 30*time.Second, "the restored counter in the logs", func() bool {
+		m := regexp.MustCompile(`count (\d+)`).FindAllStringSubmatch(docker(t, "logs", name).stdout, -1)
+		prev := 0
+		for _, c := range m {
+			n, _ := strconv.Atoi(c[1])
+			if n < prev && n <= attacked {
+				return true
+			}
+			prev = n
+		}
+		return false
+	})
+	if s := inspect(t, name, "{{.State.Status}}"); s != "running" {
+		t.Errorf("container %s after the rollback", s)
+	}
+}
