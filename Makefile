@@ -7,7 +7,8 @@
 #   make test         unit tests + integration tests + containerd/CRI tests + quick conformance subset
 #   make test-containerd  the shim under a containerd (and CRI) of its own
 #   make conformance  full conformance suites, regenerates docs/compat.md
-#   make bench        side-by-side benchmarks (bench-quick: a short run)
+#   make bench        side-by-side benchmarks (bench-quick: a short run;
+#                     bench-heal: the healer group only)
 #   make check        vet, checklocks, gofmt, import rules
 
 SHELL := /bin/bash
@@ -16,9 +17,11 @@ export CGO_ENABLED := 0
 
 PREFIX    ?= /usr/local
 DESTBIN   := $(DESTDIR)$(PREFIX)/bin
+# athena init (docs/healer.md): runsc-athena finds it at ../lib/athena.
+DESTLIB   := $(DESTDIR)$(PREFIX)/lib/athena
 # The containerd shim runs runsc-athena as "runsc" from this directory,
 # which it finds relative to itself (../lib/athena/shim).
-SHIMLINKDIR := $(DESTDIR)$(PREFIX)/lib/athena/shim
+SHIMLINKDIR := $(DESTLIB)/shim
 RUNTIME   ?= athena
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 GO        ?= go
@@ -37,6 +40,7 @@ build: go-check
 	@mkdir -p bin
 	$(GO) build $(GOFLAGS_BUILD) -o bin/runsc-athena ./runsc-athena
 	$(GO) build -trimpath -o bin/containerd-shim-athena-v1 ./runsc-athena/cmd/containerd-shim-athena-v1
+	$(GO) build -trimpath -ldflags "-s -w" -o bin/athena-init ./runsc-athena/cmd/athena-init
 	$(GO) build -trimpath -o bin/runsc-baseline gvisor.dev/gvisor/runsc
 
 deps:
@@ -45,7 +49,7 @@ deps:
 dockerd: deps
 	scripts/dockerd.sh ensure
 
-# install-shim installs runsc-athena itself too.
+# install-shim installs runsc-athena and athena init too.
 install: deps build install-shim
 	$(DESTBIN)/runsc-athena docker-install --runtime=$(RUNTIME) --path=$(DESTBIN)/runsc-athena
 	scripts/dockerd.sh reload
@@ -60,6 +64,7 @@ install: deps build install-shim
 install-shim: build
 	install -D -m 0755 bin/containerd-shim-athena-v1 $(DESTBIN)/containerd-shim-athena-v1
 	install -D -m 0755 bin/runsc-athena $(DESTBIN)/runsc-athena
+	install -D -m 0755 bin/athena-init $(DESTLIB)/athena-init
 	mkdir -p $(SHIMLINKDIR)
 	ln -sfn ../../../bin/runsc-athena $(SHIMLINKDIR)/runsc
 
@@ -76,8 +81,8 @@ uninstall:
 		elif [ -x bin/runsc-athena ]; then bin/runsc-athena docker-uninstall --runtime=$$rt; fi; \
 	done
 	@if pgrep -x dockerd >/dev/null; then scripts/dockerd.sh reload; fi
-	rm -f $(DESTBIN)/runsc-athena $(DESTBIN)/runsc-baseline $(DESTBIN)/containerd-shim-athena-v1 $(SHIMLINKDIR)/runsc
-	-rmdir $(SHIMLINKDIR) $(DESTDIR)$(PREFIX)/lib/athena 2>/dev/null
+	rm -f $(DESTBIN)/runsc-athena $(DESTBIN)/runsc-baseline $(DESTBIN)/containerd-shim-athena-v1 $(SHIMLINKDIR)/runsc $(DESTLIB)/athena-init
+	-rmdir $(SHIMLINKDIR) $(DESTLIB) 2>/dev/null
 
 images: dockerd
 	scripts/images.sh

@@ -5,6 +5,14 @@
 #   make bench-quick    1-2 repetitions, small sizes, a subset (~7 min)
 #   make images-debian  build the athena-test/debian image (debootstrap)
 #   make bench-bin      build the static C micro-benchmarks into bench/bin
+#   make bench-heal     only the healer group (bench/cmd/bench/heal.go):
+#                       recovery from injected faults, availability of a
+#                       crashing service, checkpoint cost (~12 min); needs
+#                       make install install-baseline images-debian first.
+#                       Writes bench/results/<date>-heal.json and .md only.
+#                       Quick: make bench-heal BENCH_HEAL_FLAGS='-heal-reps 1
+#                       -heal-crash-reps 1 -heal-crash-duration 5s
+#                       -heal-latency-duration 5s'
 #
 # Both bench targets write bench/results/<date>-<mode>.json, latest.json,
 # docs/benchmarks.md and docs/benchmarks.png. Extra driver flags go in
@@ -23,10 +31,11 @@ GO          ?= go
 BENCH_CC    ?= gcc
 BENCH_CFLAGS ?= -O2 -static -Wall -Wextra
 BENCH_FLAGS ?=
+BENCH_HEAL_FLAGS ?=
 BENCH_PROGS := syscall pagefault forkexec nop tcprr spin
 BENCH_BINS  := $(addprefix bench/bin/,$(BENCH_PROGS))
 
-.PHONY: bench bench-quick bench-bin bench-deps images-debian
+.PHONY: bench bench-quick bench-heal bench-bin bench-deps images-debian
 
 # Host tools: debootstrap builds the image; iperf3 and redis-benchmark are
 # the host side of the network and redis benchmarks; gcc and libc6-dev
@@ -50,3 +59,9 @@ bench: install install-baseline images images-debian bench-bin
 
 bench-quick: install install-baseline images images-debian bench-bin
 	$(GO) run ./bench/cmd/bench -quick -command 'make bench-quick' $(BENCH_FLAGS)
+
+# No install prerequisite: it measures what is installed (make install
+# install-baseline images-debian), registers its own bench-heal-* runtimes
+# with runsc-athena docker-install and removes them at the end.
+bench-heal:
+	$(GO) run ./bench/cmd/bench -group heal -command 'make bench-heal $(BENCH_HEAL_FLAGS)' $(BENCH_HEAL_FLAGS)

@@ -36,6 +36,9 @@ func prepareCreate(cmd string, args []string) {
 		// words; do not second-guess it here.
 		return
 	}
+	// A keeper's recovery creates the container again from a bundle
+	// this function has already rewritten: it must not rewrite it twice.
+	recovering := os.Getenv(keeperInnerEnv) == "recover"
 	if cmd != "restore" {
 		if err := checkExecutable(bundle, spec); err != nil {
 			reportEarlyError(os.Args[1:], err.Error())
@@ -45,8 +48,20 @@ func prepareCreate(cmd string, args []string) {
 	if err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
 	}
+	h, err := healFor(spec, p)
+	if err != nil {
+		reportEarlyError(os.Args[1:], fmt.Sprintf("in-sandbox restart: %v", err))
+	}
+	if text, p, err = withHeal(text, p, h); err != nil {
+		reportEarlyError(os.Args[1:], err.Error())
+	}
 	if err := storePolicy(id, text); err != nil {
 		reportEarlyError(os.Args[1:], err.Error())
+	}
+	if !recovering && cmd != "restore" {
+		if err := installAthenaInit(bundle, spec, h); err != nil {
+			reportEarlyError(os.Args[1:], fmt.Sprintf("in-sandbox restart: %v", err))
+		}
 	}
 	if sandbox, ok := joinedSandbox(spec); ok {
 		// A container of a pod, created in its sandbox: the sandbox
@@ -56,7 +71,7 @@ func prepareCreate(cmd string, args []string) {
 		}
 		return
 	}
-	if schedEnforcesQuota(spec, p) {
+	if !recovering && schedEnforcesQuota(spec, p) {
 		if err := relaxHostQuota(bundle, spec); err != nil {
 			reportEarlyError(os.Args[1:], fmt.Sprintf("handing the CPU quota to the scheduler: %v", err))
 		}

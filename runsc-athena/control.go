@@ -116,34 +116,3 @@ func swarmTolerize(args []string) error {
 	fmt.Printf("tolerized thread group %d of %s: %d windows added to its sense-of-self model\n", pid, id, ans.Windows)
 	return nil
 }
-
-// swarmInject asks a running sandbox to rehearse a fault in one of its
-// swarm's agents.
-func swarmInject(args []string) error {
-	pos, err := verbFlags("inject", args, 3, nil)
-	if err != nil {
-		return err
-	}
-	id, fault, agentName := pos[0], pos[1], pos[2]
-	if fault != sentry.FaultAgentPanic && fault != sentry.FaultAgentStop {
-		return fmt.Errorf("%w: unknown fault %q (want %s or %s)", errUsage, fault, sentry.FaultAgentPanic, sentry.FaultAgentStop)
-	}
-	running, err := knownContainer(id)
-	if err != nil {
-		return err
-	}
-	if !running {
-		return fmt.Errorf("container %q is not running", id)
-	}
-	ans, err := sendControl(sandboxOf(id), sentry.EncodeInjectMessage(id, fault, agentName), func(a controlAnswer) bool {
-		return a.Type == "inject" && a.Container == id && a.Fault == fault && a.Agent == agentName
-	})
-	if err != nil {
-		return err
-	}
-	if ans.Status != "applied" {
-		return fmt.Errorf("the sandbox refused: %s", ans.Error)
-	}
-	fmt.Printf("injected %s into agent %s of %s\n", fault, agentName, id)
-	return nil
-}

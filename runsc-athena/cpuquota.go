@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,6 +58,22 @@ func schedEnforcesQuota(spec *specs.Spec, p *policy.Policy) bool {
 // known to this build's runtime-spec or not, is kept as it is (numbers
 // included: decoded as json.Number).
 func relaxHostQuota(bundle string, spec *specs.Spec) error {
+	return editBundle(bundle, func(doc map[string]any) error {
+		cpu, ok := dig(doc, "linux", "resources", "cpu")
+		if !ok {
+			return errors.New("no linux.resources.cpu")
+		}
+		c := ociResources(spec)
+		cpu["quota"] = json.Number(fmt.Sprint(backstopQuota(c.Quota, c.Period)))
+		cpu["period"] = json.Number(fmt.Sprint(backstopPeriod))
+		return nil
+	})
+}
+
+// editBundle rewrites the bundle's config.json through edit, keeping every
+// field edit does not touch as it is, known to this build's runtime-spec
+// or not (numbers included: decoded as json.Number).
+func editBundle(bundle string, edit func(doc map[string]any) error) error {
 	path := filepath.Join(bundle, "config.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -68,13 +85,9 @@ func relaxHostQuota(bundle string, spec *specs.Spec) error {
 	if err := dec.Decode(&doc); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	cpu, ok := dig(doc, "linux", "resources", "cpu")
-	if !ok {
-		return fmt.Errorf("%s: no linux.resources.cpu", path)
+	if err := edit(doc); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	c := ociResources(spec)
-	cpu["quota"] = json.Number(fmt.Sprint(backstopQuota(c.Quota, c.Period)))
-	cpu["period"] = json.Number(fmt.Sprint(backstopPeriod))
 	out, err := json.Marshal(doc)
 	if err != nil {
 		return err

@@ -60,6 +60,10 @@ type linkConfig struct {
 	// CPU is the container's OCI CPU resources (cpu.shares, quota and
 	// period), for the scheduler agent.
 	CPU sentry.OCIResources `json:",omitempty"`
+	// RunscRoot is runsc's --root the container was created under, for
+	// the host-side faults of swarm inject (which find the sandbox and
+	// gofer processes in runsc's state).
+	RunscRoot string `json:",omitempty"`
 
 	// Long memory (docs/memory.md), set at create for a sandbox's root
 	// container: the workload it runs (stable across runs: not the
@@ -186,7 +190,7 @@ func prepareLink(id string, spec *specs.Spec) error {
 			return fmt.Errorf("preparing the decision link: %w", err)
 		}
 	}
-	if err := atomicfile.WriteJSON(linkConfigPath(id), linkConfig{LinkFiles: files, EventsMaxBytes: *eventsMaxFlag, CPU: ociResources(spec)}); err != nil {
+	if err := atomicfile.WriteJSON(linkConfigPath(id), linkConfig{LinkFiles: files, EventsMaxBytes: *eventsMaxFlag, CPU: ociResources(spec), RunscRoot: globalFlagValue(os.Args[1:], "root")}); err != nil {
 		return fmt.Errorf("preparing the decision link: %w", err)
 	}
 	return nil
@@ -206,7 +210,7 @@ func joinSandbox(id, sandbox string, name string, text []byte, cpu sentry.OCIRes
 	if err := sendPolicy(sandbox, id, name, text, sentry.PolicyDigest(text), cpu); err != nil {
 		return err
 	}
-	return atomicfile.WriteJSON(linkConfigPath(id), linkConfig{LinkFiles: root.LinkFiles, EventsMaxBytes: root.EventsMaxBytes, Sandbox: sandbox, CPU: cpu})
+	return atomicfile.WriteJSON(linkConfigPath(id), linkConfig{LinkFiles: root.LinkFiles, EventsMaxBytes: root.EventsMaxBytes, Sandbox: sandbox, CPU: cpu, RunscRoot: root.RunscRoot})
 }
 
 // removeLink removes a deleted container's status file and control FIFO,

@@ -10,7 +10,10 @@ import (
 func TestPruneRecordsKeepsTheNewest(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Now()
-	for i, name := range []string{"a", "b", "c", "d"} {
+	// Names no container on the machine has (pruneRecords keeps the
+	// records of containers that exist).
+	names := []string{"prune-test-a", "prune-test-b", "prune-test-c", "prune-test-d"}
+	for i, name := range names {
 		p := filepath.Join(dir, name+".jsonl")
 		if err := os.WriteFile(p, []byte("{}\n"), 0o600); err != nil {
 			t.Fatal(err)
@@ -25,7 +28,7 @@ func TestPruneRecordsKeepsTheNewest(t *testing.T) {
 	for _, e := range entries {
 		left = append(left, e.Name())
 	}
-	if len(left) != 3 || left[0] != "c.jsonl" || left[1] != "d.jsonl" || left[2] != "notes.txt" {
-		t.Errorf("left %v, want c.jsonl d.jsonl notes.txt", left)
+	if len(left) != 3 || left[0] != "notes.txt" || left[1] != names[2]+".jsonl" || left[2] != names[3]+".jsonl" {
+		t.Errorf("left %v, want notes.txt and the records of %s and %s", left, names[2], names[3])
 	}
 }

@@ -13,6 +13,9 @@ import (
 const athenaGroup = "athena"
 
 func main() {
+	if os.Getenv(keeperEnv) != "" {
+		runKeeper() // a container's keeper (keeper.go); never returns
+	}
 	wantVersion, platformSet, err := parseGlobalFlags(os.Args[1:])
 	switch {
 	case err != nil:
@@ -27,16 +30,29 @@ func main() {
 		// the sandbox it starts.
 		os.Args = append([]string{os.Args[0], "--platform=" + sentry.PlatformName}, os.Args[1:]...)
 	}
+	inner := os.Getenv(keeperInnerEnv)
 	switch cmd, args := subcommand(os.Args[1:]); cmd {
 	case "create", "run", "restore":
+		if cmd == "restore" && inner == "recover" {
+			break // a keeper's recovery: its create has just prepared it
+		}
 		// restore too: a checkpoint must not bring back an old policy;
 		// the host's current choice applies.
+		if cmd == "create" && inner == "" {
+			if keep := keeperWanted(args); keep != nil {
+				// The keeper runs the create (and prepares it).
+				os.Exit(startKeeper(*keep))
+			}
+		}
 		prepareCreate(cmd, args)
 	case "delete":
 		if _, id := bundleAndID(args); id != "" {
 			rememberRun(id)
 			os.Remove(policyPath(id))
 			removeLink(id)
+			if inner != "recover" {
+				stopKeeper(id)
+			}
 		}
 	case "boot":
 		startSwarm(args)

@@ -49,12 +49,15 @@ func (*swarmCmd) Usage() string {
                                       on ADDR at /metrics
   swarm tolerize ID PID               accept thread group PID's recent behaviour into the
                                       container's sense-of-self model (no relearning)
-  swarm inject ID FAULT AGENT         rehearse a fault: agent-panic (the agent's next step
-                                      panics; its supervisor restarts it) or agent-stop
-                                      (stopped for good: fail-open agents stop watching,
-                                      a fail-closed one degrades the swarm). AGENT is a
-                                      name from swarm status (selfmodel, rate, memory,
-                                      netguard)
+  swarm inject ID FAULT [TARGET]      rehearse a fault (docs/healer.md):
+                                      agent-panic AGENT (the agent's next step panics; its
+                                      supervisor restarts it), agent-stop AGENT (stopped for
+                                      good), AGENT a name from swarm status;
+                                      kill-sandbox, kill-gofer (SIGKILL to the sandbox or
+                                      file-server process), hang-sandbox (SIGSTOP to the
+                                      sandbox: the keeper's watchdog sees it hang);
+                                      crash-process [PID|NAME] (SIGSEGV; default: the
+                                      container's main process)
   swarm policy set [--mode M] ID FILE check FILE and make it the running container's policy
   swarm policy show ID                print the policy the container runs under
   swarm profile export [-o FILE] [--deny ACTION] ID

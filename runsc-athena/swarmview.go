@@ -214,7 +214,7 @@ func swarmStatus(args []string) error {
 
 func showStatus(id string, files sentry.LinkFiles, asJSON bool, interval time.Duration) error {
 	if asJSON {
-		return printStatusJSON(os.Stdout, files)
+		return printStatusJSON(os.Stdout, id, files)
 	}
 	st, err := readStatusFile(files.Status)
 	if err != nil {
@@ -230,11 +230,15 @@ func showStatus(id string, files sentry.LinkFiles, asJSON bool, interval time.Du
 	}
 	out := bufio.NewWriter(os.Stdout)
 	writeStatusSummary(out, id, sandboxOf(id), st, time.Now(), rates)
+	if ks, err := readKeeperStatus(sandboxOf(id)); err == nil {
+		writeKeeperSummary(out, ks, time.Now())
+	}
 	return out.Flush()
 }
 
-// printStatusJSON prints the status file, indented, with the link's files.
-func printStatusJSON(w io.Writer, files sentry.LinkFiles) error {
+// printStatusJSON prints the status file, indented, with the link's files
+// and the sandbox's keeper state, if it has a keeper.
+func printStatusJSON(w io.Writer, id string, files sentry.LinkFiles) error {
 	data, err := os.ReadFile(files.Status)
 	if err != nil {
 		return err
@@ -249,6 +253,9 @@ func printStatusJSON(w io.Writer, files sentry.LinkFiles) error {
 		return fmt.Errorf("status file %s: %v", files.Status, err)
 	}
 	v["link"] = files
+	if ks, err := readKeeperStatus(sandboxOf(id)); err == nil {
+		v["keeper"] = ks
+	}
 	out, _ := json.MarshalIndent(v, "", "  ")
 	_, err = fmt.Fprintf(w, "%s\n", out)
 	return err
@@ -457,6 +464,61 @@ func writeStatusSummary(w io.Writer, id, sandbox string, st *sentry.Status, now 
 	writeMemorySummary(w, sw.Memory)
 	writeNetworkSummary(w, sw.Network)
 	writeSchedSummary(w, sw.Sched)
+	writeHealSummary(w, sw.Heal)
+}
+
+// writeHealSummary shows the healer agent's section of a status: the
+// processes athena init supervises.
+func writeHealSummary(w io.Writer, h *sentry.HealStatus) {
+	if h == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nhealer (in-sandbox restarts by athena init)")
+	if h.Dropped > 0 {
+		fmt.Fprintf(w, ": %d exits not seen (channel full)", h.Dropped)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "  CONTAINER\tPROCESS\tSTATE\tEXITS\tRESTARTS\tLAST CAUSE\tPOLICY")
+	for _, c := range h.Containers {
+		for _, p := range c.Processes {
+			fmt.Fprintf(tw, "  %s\t%s (%s)\t%s\t%d\t%d\t%s\t%s\n", record.ShortID(c.Container), p.Name, orDash(p.Comm), p.State, p.Exits, p.Restarts, orDash(p.LastCause), p.Policy)
+		}
+	}
+	tw.Flush()
+	for _, c := range h.Containers {
+		if c.Orphans > 0 {
+			fmt.Fprintf(w, "  %s: %d other processes reaped by init\n", record.ShortID(c.Container), c.Orphans)
+		}
+		if c.Finished {
+			fmt.Fprintf(w, "  %s: main is over; nothing is restarted any more\n", record.ShortID(c.Container))
+		}
+	}
+}
+
+// writeKeeperSummary shows the sandbox's checkpoints and recoveries.
+func writeKeeperSummary(w io.Writer, k *keeperStatus, now time.Time) {
+	fmt.Fprintf(w, "\nkeeper (sandbox checkpoints every %s, %d kept): %s, sandbox pid %d\n",
+		time.Duration(k.EverySeconds*float64(time.Second)), k.Keep, k.State, k.SandboxPID)
+	fmt.Fprintf(w, "  checkpoints %d (failed %d)", k.Checkpoints, k.CheckpointErrors)
+	if k.LastCheckpoint != nil {
+		fmt.Fprintf(w, "; last #%d %s, took %dms, %s", k.LastCheckpointSeq, ago(*k.LastCheckpoint, now), k.LastCheckpointMilli, humanBytes(uint64(k.LastCheckpointBytes)))
+	}
+	fmt.Fprintln(w)
+	if k.LastCheckpointError != "" {
+		fmt.Fprintf(w, "  last checkpoint failed: %s\n", k.LastCheckpointError)
+	}
+	fmt.Fprintf(w, "  recoveries %d", k.Recoveries)
+	if k.LastRecovery != nil {
+		fmt.Fprintf(w, "; last %s from checkpoint #%d in %dms: %s", ago(*k.LastRecovery, now), k.LastRecoveryFrom, k.LastRecoveryMilli, k.LastRecoveryCause)
+	}
+	fmt.Fprintln(w)
+	if k.SkippedCorruptions > 0 {
+		fmt.Fprintf(w, "  corrupt checkpoints skipped: %d\n", k.SkippedCorruptions)
+	}
+	if k.Failure != "" {
+		fmt.Fprintf(w, "  FAILED: %s\n", k.Failure)
+	}
 }
 
 // writeSchedSummary shows the scheduler's section of a status.

@@ -290,7 +290,7 @@ func TestPrintStatusJSONKeepsTheFileAndAddsTheLink(t *testing.T) {
 	files := sentry.LinkFiles{Status: filepath.Join(dir, "s.json"), Events: "/e.jsonl", Control: "/c.fifo"}
 	writeStatus(t, files.Status, fakeStatus(testID, 1))
 	var b bytes.Buffer
-	if err := printStatusJSON(&b, files); err != nil {
+	if err := printStatusJSON(&b, testID, files); err != nil {
 		t.Fatal(err)
 	}
 	// The strings the integration tests look for.

@@ -21,11 +21,14 @@ import (
 // activity up to maxDrainInterval when idle, so an idle sandbox wakes only
 // a few times a second. A record waits at most that long; the app never
 // waits at all. The status file is refreshed every statusInterval while
-// anything changes.
+// anything changes, and at least every HeartbeatInterval: its age is the
+// host's sign that the sandbox is alive (the keeper's hang watchdog,
+// docs/healer.md).
 const (
-	minDrainInterval = 10 * time.Millisecond
-	maxDrainInterval = 320 * time.Millisecond
-	statusInterval   = time.Second
+	minDrainInterval  = 10 * time.Millisecond
+	maxDrainInterval  = 320 * time.Millisecond
+	statusInterval    = time.Second
+	HeartbeatInterval = 5 * time.Second
 )
 
 // maxLearnKeys bounds the learn-mode de-duplication set; past it every
@@ -255,7 +258,7 @@ type recorderTick struct {
 
 // tick reports dropped events, closes expired fold windows and rewrites
 // the status file when a counter changed (at most once per
-// statusInterval).
+// statusInterval) or HeartbeatInterval has passed.
 func (r *Recorder) tick(t *recorderTick, now time.Time) {
 	st := r.gate.Stats()
 	if dropped := st.Dropped.Load(); dropped > t.lastDropped {
@@ -276,7 +279,8 @@ func (r *Recorder) tick(t *recorderTick, now time.Time) {
 	if r.swarm != nil {
 		counters[4] = r.swarm.drained + r.swarm.observed + r.swarm.recorded
 	}
-	if now.Sub(t.lastStatus) >= statusInterval && (counters != t.lastCounters || t.lastStatus.IsZero()) {
+	since := now.Sub(t.lastStatus)
+	if since >= HeartbeatInterval || since >= statusInterval && (counters != t.lastCounters || t.lastStatus.IsZero()) {
 		r.writeStatus()
 		t.lastStatus, t.lastCounters = now, counters
 	}

@@ -242,6 +242,9 @@ type SwarmStatus struct {
 	Network *NetworkStatus `json:"network,omitempty"`
 	// Sched is the scheduler's view (nil: no scheduler).
 	Sched *SchedStatus `json:"sched,omitempty"`
+	// Heal is the healer agent's view (nil: no container runs athena
+	// init, or none of its processes has exited yet).
+	Heal *HealStatus `json:"heal,omitempty"`
 }
 
 // MemoryStatus describes the fault path and the memory agent.

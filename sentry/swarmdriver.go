@@ -12,6 +12,7 @@ import (
 
 	"github.com/athenaos/athena/swarm/agent"
 	"github.com/athenaos/athena/swarm/event"
+	"github.com/athenaos/athena/swarm/heal"
 	"github.com/athenaos/athena/swarm/memguard"
 	"github.com/athenaos/athena/swarm/netguard"
 	"github.com/athenaos/athena/swarm/policy"
@@ -103,6 +104,10 @@ type swarmDriver struct {
 	schedAgent *sched.Agent
 	schedLoop  *schedLoop
 	schedFrom  map[uint32]string
+	// healAgent is the healer agent (supervised, fail-open);
+	// healFollows marks the slots it was given a configuration for.
+	healAgent   *heal.Agent
+	healFollows [maxSlots]bool
 	// lines and count collect the records of observe.
 	lines   []byte
 	count   int
@@ -191,6 +196,9 @@ func newSwarmDriver(id string, rec *Recorder, feed *callFeed, cfg SwarmConfig) (
 	if err := d.startSched(); err != nil {
 		return nil, err
 	}
+	if err := d.startHeal(); err != nil {
+		return nil, err
+	}
 	if cfg.Model != nil {
 		d.savedWindows, d.savedPairs = cfg.Model.Windows(), cfg.Model.Pairs()
 	}
@@ -269,6 +277,9 @@ func (d *swarmDriver) waiting() int {
 	if d.schedLoop != nil {
 		n += len(d.schedLoop.samples)
 	}
+	if w := d.rec.gate.reaps; w != nil {
+		n += len(w.reaps)
+	}
 	return n
 }
 
@@ -291,6 +302,7 @@ func (d *swarmDriver) drainOthers() int {
 		}
 	}
 	n += d.drainSched()
+	n += d.drainHeal()
 	d.flushObserved()
 	return n
 }
@@ -676,6 +688,7 @@ func (d *swarmDriver) status() *SwarmStatus {
 			setAgentMode(st.Agents, sched.Name, c.Config.Mode.String())
 		}
 	}
+	st.Heal = d.healStatus()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st.HeapBytes = ms.HeapAlloc

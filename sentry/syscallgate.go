@@ -49,6 +49,9 @@ type SyscallGate struct {
 	net *netPath
 	// spawns guards task creation (spawnguard.go).
 	spawns spawnGuard
+	// reaps is the reap watch of athena init (nil in tests that do not
+	// install the gate).
+	reaps *initWatch
 	// cpus holds the OCI CPU resources of a pod's containers, by
 	// container ID, for the scheduler (the root container's come in
 	// its SwarmConfig).
@@ -118,6 +121,7 @@ func InstallSyscallGate(events *ring.Ring[event.Event], calls *ring.Ring[event.C
 		panic("athena: syscall gate installed twice")
 	}
 	g := newSyscallGate(events, stats)
+	g.reaps = newInitWatch()
 	if calls != nil {
 		g.feed = newCallFeed(calls)
 	}
@@ -125,6 +129,9 @@ func InstallSyscallGate(events *ring.Ring[event.Event], calls *ring.Ring[event.C
 	for num, sc := range table.Table {
 		if isSpawn(num) {
 			sc.Fn = g.guardSpawn(sc.Fn)
+		}
+		if isWait4(num) {
+			sc.Fn = g.watchReaps(sc.Fn)
 		}
 		sc.Fn = g.wrap(sc.Fn)
 		table.Table[num] = sc

@@ -58,7 +58,12 @@ func (k Kind) String() string {
 //     and bytes sent by the container; Args[4], Args[5] packets and bytes
 //     received; Ret the flow's age in nanoseconds; Ops the TCP flags seen
 //     (TCP* bits); FlagInbound set when the remote opened the flow.
-//   - KindLifecycle: defined by its producer.
+//   - KindLifecycle: defined by its producer; Ops the operation (LifeOp*
+//     below). LifeOpExit (the sentry, for a container run by athena
+//     init): init reaped a child, the main process, a service or an
+//     orphan it inherited; PID the child, Comm its command name; Args[0]
+//     1 if it exited, Args[1] then its exit code; Args[0] 0 if a signal
+//     killed it, Args[2] then the signal number.
 //   - KindCPU (the scheduler driver's samples, once a scheduling period):
 //     Args[0] the operation (CPUOp* below). CPUOpTask: one task's
 //     cumulative usage, Args[1] CPU time (application and sentry), Args[2]
@@ -85,7 +90,8 @@ type Event struct {
 	Kind Kind
 	// Flags holds Flag* bits.
 	Flags uint8
-	// Ops is the set of path operations (policy.OpSet) of a checked call.
+	// Ops is the set of path operations (policy.OpSet) of a checked
+	// call; for KindLifecycle, the operation (LifeOp*).
 	Ops uint16
 	// Errno is the error a check itself ended the call with (for example
 	// ENOENT when a path could not be resolved), 0 otherwise.
@@ -155,6 +161,15 @@ const (
 const (
 	CPUOpTask    = 1
 	CPUOpSpawned = 2
+)
+
+// Operations of a KindLifecycle event (Ops).
+const (
+	// LifeOpExit: a process athena init supervises, or an orphan it
+	// inherited, was reaped: PID, Comm (its command name), Args[0] = 1
+	// if it exited (Args[1] = exit code) or 0 if killed (Args[2] =
+	// signal number).
+	LifeOpExit = 1
 )
 
 // Flow operations of a KindPacket event (Args[1]).

@@ -268,7 +268,7 @@ func TestCPUErrors(t *testing.T) {
 	}
 	// The top level knows the key.
 	if _, err := Parse("x.yaml", []byte(head+"cpus: {}\n")); err == nil ||
-		!strings.Contains(err.Error(), `x.yaml:3: policy: unknown key "cpus" (want one of version, mode, default, swarm, network, memory, cpu, rules)`) {
+		!strings.Contains(err.Error(), `x.yaml:3: policy: unknown key "cpus" (want one of version, mode, default, swarm, network, memory, cpu, heal, rules)`) {
 		t.Errorf("cpus: err = %v", err)
 	}
 }

@@ -14,6 +14,7 @@
 //
 // The format is documented in docs/policy.md.
 //
-// Imports: the standard library and gopkg.in/yaml.v3 only (no gVisor, no
-// other AthenaOS folder).
+// Imports: the standard library, gopkg.in/yaml.v3 and swarm/restart (the
+// heal section's restart vocabulary) only (no gVisor, no other AthenaOS
+// folder).
 package policy

@@ -28,6 +28,9 @@ func Marshal(p *Policy) ([]byte, error) {
 	if c := marshalCPU(&p.CPU); c != nil {
 		add(root, "cpu", c)
 	}
+	if h := marshalHeal(&p.Heal); h != nil {
+		add(root, "heal", h)
+	}
 	if len(p.Rules) > 0 {
 		rules := &yaml.Node{Kind: yaml.SequenceNode}
 		for i := range p.Rules {

@@ -128,7 +128,7 @@ func (p *parser) list(n *yaml.Node, what string) (vals []string, lines []int, er
 func (p *parser) policy(n *yaml.Node) (*Policy, error) {
 	pol := &Policy{File: p.file}
 	var haveVersion, haveDefault bool
-	err := p.fields(n, "policy", []string{"version", "mode", "default", "swarm", "network", "memory", "cpu", "rules"}, func(key string, k, v *yaml.Node) error {
+	err := p.fields(n, "policy", []string{"version", "mode", "default", "swarm", "network", "memory", "cpu", "heal", "rules"}, func(key string, k, v *yaml.Node) error {
 		switch key {
 		case "version":
 			s, err := p.scalar(v, "version")
@@ -179,6 +179,12 @@ func (p *parser) policy(n *yaml.Node) (*Policy, error) {
 				return err
 			}
 			pol.CPU, pol.Lines.CPU = c, v.Line
+		case "heal":
+			h, err := p.heal(v)
+			if err != nil {
+				return err
+			}
+			pol.Heal, pol.Lines.Heal = h, v.Line
 		case "rules":
 			if v.Kind != yaml.SequenceNode {
 				return p.errf(v, "rules must be a list")

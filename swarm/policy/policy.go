@@ -270,12 +270,16 @@ type Policy struct {
 	Network Network
 	Memory  Memory
 	CPU     CPU
-	Lines   PolicyPos // positions only; ignored by Equal
+	// Heal says which of the container's processes are restarted in the
+	// sandbox and how, and its checkpoints; the zero value restarts
+	// nothing.
+	Heal  Heal
+	Lines PolicyPos // positions only; ignored by Equal
 }
 
 // PolicyPos holds source lines of top-level keys.
 type PolicyPos struct {
-	Mode, Default, Swarm, Network, Memory, CPU int
+	Mode, Default, Swarm, Network, Memory, CPU, Heal int
 }
 
 // Equal reports whether p and q say the same thing: equal up to source
@@ -288,7 +292,7 @@ func (p *Policy) Equal(q *Policy) bool {
 // are made equal.
 func (p *Policy) stripped() *Policy {
 	c := &Policy{Version: p.Version, Mode: p.Mode, Default: p.Default, Swarm: p.Swarm.clone(),
-		Network: p.Network.clone(), Memory: p.Memory.clone(), CPU: p.CPU.clone()}
+		Network: p.Network.clone(), Memory: p.Memory.clone(), CPU: p.CPU.clone(), Heal: p.Heal.clone()}
 	for _, r := range p.Rules {
 		s := Rule{Name: r.Name, Action: r.Action, Class: r.Class,
 			Syscalls: nonNil(r.Syscalls), Paths: nonNil(r.Paths), Ops: nonNil(r.Ops), Exec: nonNil(r.Exec)}

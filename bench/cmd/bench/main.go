@@ -30,13 +30,27 @@ func main() {
 		render     = flag.String("render", "", "only render -doc and -png from this stored run")
 		commandStr = flag.String("command", "", "how the run was invoked, for the report (default: this command line)")
 		goTool     = flag.String("go", envOr("GO", "go"), "go tool, to ask for the gVisor module version")
-		timeout    = flag.Duration("timeout", 0, "stop the whole run after this long (default 15m quick, 60m full)")
+		timeout    = flag.Duration("timeout", 0, "stop the whole run after this long (default 15m quick, 60m full, 30m -group heal)")
+		group      = flag.String("group", "", "run only this group instead of the side-by-side suite: heal (the healer's recovery from injected faults, availability under crashes and checkpoint cost, heal.go; its flags are -heal-*); writes -results/<date>-heal.json and .md, never latest.json or the docs")
 	)
 	flag.Parse()
 	explicit := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 	log.SetFlags(log.Ltime)
 	log.SetPrefix("bench: ")
+
+	if *group != "" {
+		if *group != "heal" {
+			log.Fatalf("-group: unknown group %q (want heal)", *group)
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := runHeal(ctx, *commandStr, *resultsDir, *goTool, *timeout)
+		stop()
+		if err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 
 	if *render != "" {
 		run, err := result.Load(*render)
