@@ -81,6 +81,13 @@ var metricDefs = []metricDef{
 	{"athena_sched_throttled_seconds_total", counter, "Time the scheduler held the container's live tasks, in seconds."},
 	{"athena_sched_used_cpus", gauge, "CPUs the container used in the scheduler's latest period."},
 	{"athena_sched_quota_cpus", gauge, "The container's CPU quota as the scheduler enforces it (0: none)."},
+	{"athena_heal_exits_total", counter, "Exits of a process athena init supervises (main or a service), as the healer agent saw them."},
+	{"athena_heal_restarts_total", counter, "Restarts athena init was to make of a supervised process."},
+	{"athena_heal_given_up", gauge, "1 if athena init gave up on the process (restart intensity spent)."},
+	{"athena_heal_checkpoints_total", counter, "Checkpoints of the sandbox the keeper took (outcome ok or failed)."},
+	{"athena_heal_recoveries_total", counter, "Sandboxes the keeper restored from a checkpoint (recoveries and rollbacks)."},
+	{"athena_heal_last_checkpoint_seconds", gauge, "How long the keeper's latest checkpoint took, in seconds."},
+	{"athena_heal_last_recovery_seconds", gauge, "How long the keeper's latest recovery took, in seconds."},
 	{"athena_sched_holds_total", counter, "Holds the scheduler published (a task held for part of a period)."},
 	{"athena_swarm_task_bytes", gauge, "Memory of the swarm's per-task state, all agents together, in bytes."},
 	{"athena_swarm_state_bytes", gauge, "Estimated memory of the swarm's whole state (models, tasks, rings), in bytes."},
@@ -271,6 +278,15 @@ func (e *exposition) addStatus(id string, st *sentry.Status, now time.Time) {
 		}
 		e.addUint("athena_sched_holds_total", sc.Holds, "container", c)
 	}
+	if h := sw.Heal; h != nil {
+		for _, hc := range h.Containers {
+			for _, p := range hc.Processes {
+				e.addUint("athena_heal_exits_total", p.Exits, "container", hc.Container, "process", p.Name)
+				e.addUint("athena_heal_restarts_total", p.Restarts, "container", hc.Container, "process", p.Name)
+				e.add("athena_heal_given_up", boolValue(p.State == "given-up"), "container", hc.Container, "process", p.Name)
+			}
+		}
+	}
 	e.addUint("athena_swarm_task_bytes", sw.TaskBytes, "container", c)
 	e.addUint("athena_swarm_state_bytes", sw.StateBytes, "container", c)
 	e.addUint("athena_swarm_heap_bytes", sw.HeapBytes, "container", c)
@@ -310,6 +326,9 @@ func gatherMetrics(dir string, ids []string, status func(string) string, now tim
 			continue
 		}
 		e.addStatus(t.id, st, now)
+		if k, err := readKeeperStatus(t.id); err == nil {
+			e.addKeeper(t.id, k)
+		}
 	}
 	return e, nil
 }
@@ -384,4 +403,17 @@ func swarmMetrics(ctx context.Context, args []string) error {
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shut)
+}
+
+// addKeeper adds the metrics of a container's keeper (docs/healer.md).
+func (e *exposition) addKeeper(id string, k *keeperStatus) {
+	e.addUint("athena_heal_checkpoints_total", k.Checkpoints, "container", id, "outcome", "ok")
+	e.addUint("athena_heal_checkpoints_total", k.CheckpointErrors, "container", id, "outcome", "failed")
+	e.addUint("athena_heal_recoveries_total", k.Recoveries, "container", id)
+	if k.LastCheckpoint != nil {
+		e.add("athena_heal_last_checkpoint_seconds", float64(k.LastCheckpointMilli)/1e3, "container", id)
+	}
+	if k.LastRecovery != nil {
+		e.add("athena_heal_last_recovery_seconds", float64(k.LastRecoveryMilli)/1e3, "container", id)
+	}
 }
