@@ -62,7 +62,7 @@ var (
 )
 
 // The faults the recovery part knows, in report order.
-var healFaultList = []string{"kill-sandbox", "kill-gofer", "hang-sandbox", "crash-process", "agent-panic"}
+var healFaultList = []string{"crash-process", "agent-panic", "kill-sandbox", "kill-gofer", "hang-sandbox"}
 
 const (
 	healPrefix     = "bench-heal-"
@@ -323,6 +323,7 @@ type healer struct {
 	dir        string // state dir: policy, docker-install state files
 	regs       map[string]string
 	containers map[string]string // name -> full ID
+	lastLogs   string            // the failed container's log tail
 	leaks      []string
 	run        *result.Run
 	// bench holds the metrics while they are measured (pointers stay
@@ -811,6 +812,10 @@ func (h *healer) recovery(ctx context.Context, fault string) error {
 		default:
 			err = h.faultOnce(ctx, fault, rep)
 		}
+		if h.lastLogs != "" {
+			err = fmt.Errorf("%w (container log: %s)", err, h.lastLogs)
+			h.lastLogs = ""
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -823,7 +828,7 @@ func (h *healer) recovery(ctx context.Context, fault string) error {
 }
 
 // faultOnce: a fresh counter container, a fault, the wait for its return.
-func (h *healer) faultOnce(ctx context.Context, fault string, rep int) error {
+func (h *healer) faultOnce(ctx context.Context, fault string, rep int) (err error) {
 	k := faultKey(fault)
 	ckpt := fault != "crash-process"
 	rt := rtCheckpointed
@@ -836,12 +841,18 @@ func (h *healer) faultOnce(ctx context.Context, fault string, rep int) error {
 		return err
 	}
 	defer h.remove(ctx, name)
+	defer func() {
+		if err != nil {
+			out, _ := command(context.WithoutCancel(ctx), 30*time.Second, "sh", "-c", "docker logs --tail 5 "+id+" 2>&1")
+			h.lastLogs = strings.Join(strings.Fields(string(out)), " ")
+		}
+	}()
 	ip, err := containerIP(ctx, id)
 	if err != nil {
 		return err
 	}
 	url := "http://" + net.JoinHostPort(ip, "8080") + "/"
-	if _, err := h.waitUp(ctx, url, 60*time.Second); err != nil {
+	if _, err = h.waitUp(ctx, url, 60*time.Second); err != nil {
 		return err
 	}
 	var pre reply        // read before the last checkpoint before the fault began
@@ -883,9 +894,18 @@ func (h *healer) faultOnce(ctx context.Context, fault string, rep int) error {
 			return err
 		}
 	}
-	before, err := h.get(ctx, url, time.Second)
-	if err != nil {
-		return err
+	// The count just before the fault. A new container's address can
+	// stall for a moment right after an earlier one's was released (seen
+	// after hang-sandbox), so a few tries.
+	var before reply
+	for try := 0; ; try++ {
+		if before, err = h.get(ctx, url, time.Second); err == nil {
+			break
+		}
+		if try == 4 || ctx.Err() != nil {
+			return fmt.Errorf("reading the count before the fault: %w", err)
+		}
+		_ = sleepCtx(ctx, 500*time.Millisecond)
 	}
 	if _, err := command(ctx, 30*time.Second, h.bin, "swarm", "inject", id, fault); err != nil {
 		return err
@@ -1576,7 +1596,7 @@ func healMarkdown(w io.Writer, run *result.Run) {
 			cell(get("heal_"+k+"_failed_polls"), result.Athena))
 	}
 	if b := get("heal_agent_panic_status_written_ms"); b != nil {
-		p("\nagent-panic, to the `updated` time of the first status showing the restart: %s ms.\n", cell(b, result.Athena))
+		p("\nagent-panic, to the `updated` time of the first status showing the restart: %s ms (negative: the sandbox had written that status before the inject command returned).\n", cell(b, result.Athena))
 	}
 	p("\nLost counts are in increments of the 10 ms counter thread (≈ 80–100 per second under gVisor). For crash-process the memory count restarts from 0 by design (a new process), the file count continues.\n\n")
 
@@ -1666,8 +1686,19 @@ func healMarkdown(w io.Writer, run *result.Run) {
 		p("- `%s` (%s): %s\n", b.Name, b.Unit, b.Desc)
 	}
 	p("\n## Method\n\n")
+	var cleanup []string
 	for _, n := range run.Notes {
+		if c, ok := strings.CutPrefix(n, "Cleanup problem: "); ok {
+			cleanup = append(cleanup, c)
+			continue
+		}
 		p("- %s\n", n)
+	}
+	if len(cleanup) > 0 {
+		p("\n## Cleanup problems\n\nWhat `docker rm -f` left behind, and what the driver did about it:\n\n")
+		for _, c := range cleanup {
+			p("- %s\n", c)
+		}
 	}
 }
 
