@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/athenaos/athena/swarm/restart"
 )
 
 // AgentMode is a swarm agent's mode as the swarm section sets it.
@@ -621,17 +623,8 @@ func addDuration(m *yaml.Node, key string, v time.Duration) {
 }
 
 // formatDuration is time.Duration.String without zero tails: "1m", not
-// "1m0s"; "2h", not "2h0m0s".
-func formatDuration(d time.Duration) string {
-	s := d.String()
-	if t, ok := strings.CutSuffix(s, "m0s"); ok {
-		s = t + "m"
-	}
-	if t, ok := strings.CutSuffix(s, "h0m"); ok {
-		s = t + "h"
-	}
-	return s
-}
+// "1m0s" (restart's, shared with the heal section).
+var formatDuration = restart.FormatDuration
 
 // formatFloat writes the shortest text that parses back to f.
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }

@@ -247,31 +247,27 @@ func failedWith(t *testing.T, events, id, want string) {
 	t.Errorf("no recovery-failed record mentioning %q in %v", want, healRecords(t, events, id))
 }
 
-// TestHealKillSandbox: the sandbox process killed; the keeper restores the
-// container from its last checkpoint.
-func TestHealKillSandbox(t *testing.T) {
+// TestHealSandboxFaults: the sandbox process killed, the file server
+// killed (the sandbox can no longer reach its files: the keeper ends it),
+// and the sandbox stopped (its heartbeat stops: the keeper's watchdog
+// kills it); each time the keeper restores the container from its last
+// checkpoint.
+func TestHealSandboxFaults(t *testing.T) {
 	requireIntegration(t)
-	const rt = "athena-it-heal-kill"
-	registerKept(t, rt)
-	recoverAfter(t, rt, "kill-sandbox", "killed by SIGKILL", 60*time.Second)
-}
-
-// TestHealKillGofer: the file server killed; the keeper ends the sandbox,
-// which can no longer reach its files, and restores it.
-func TestHealKillGofer(t *testing.T) {
-	requireIntegration(t)
-	const rt = "athena-it-heal-gofer"
-	registerKept(t, rt)
-	recoverAfter(t, rt, "kill-gofer", "gofer", 60*time.Second)
-}
-
-// TestHealHangSandbox: a stopped sandbox stops its heartbeat; the keeper's
-// watchdog kills and restores it.
-func TestHealHangSandbox(t *testing.T) {
-	requireIntegration(t)
-	const rt = "athena-it-heal-hang"
-	registerKept(t, rt)
-	recoverAfter(t, rt, "hang-sandbox", "hung", 90*time.Second)
+	for _, tc := range []struct {
+		fault, cause string
+		within       time.Duration
+	}{
+		{"kill-sandbox", "killed by SIGKILL", 60 * time.Second},
+		{"kill-gofer", "gofer", 60 * time.Second},
+		{"hang-sandbox", "hung", 90 * time.Second},
+	} {
+		t.Run(tc.fault, func(t *testing.T) {
+			rt := "athena-it-heal-" + tc.fault
+			registerKept(t, rt)
+			recoverAfter(t, rt, tc.fault, tc.cause, tc.within)
+		})
+	}
 }
 
 // TestHealCorruptCheckpoints: with every checkpoint corrupt, a lost
