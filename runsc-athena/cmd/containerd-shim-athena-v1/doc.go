@@ -17,7 +17,12 @@
 //     pipe of "runsc create" open and the create never returns;
 //   - runsc-athena is the runtime: the shim puts the directory of a "runsc"
 //     link to it (installed beside this binary, ../lib/athena/shim) first in
-//     PATH, so gVisor's shim runs it under the name it looks for.
+//     PATH, so gVisor's shim runs it under the name it looks for;
+//   - a container kept by runsc-athena's keeper (checkpoints) keeps one
+//     running task across sandbox recoveries: gVisor's shim runs
+//     runsc-athena through this binary (a "runsc" link to it), which
+//     answers "wait" and "state" for such a container from its keeper,
+//     and the keeper's exit status is the task's (keeper.go).
 //
 // Imports: the standard library, containerd's libraries (shim, API types,
 // plugin registry, logging, ttrpc) and gVisor's shim packages. Nothing of

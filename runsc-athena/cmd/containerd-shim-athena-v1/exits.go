@@ -46,6 +46,10 @@ type sandboxExits struct {
 	// changed is closed, and replaced, when status gains an entry.
 	// +checklocks:mu
 	changed chan struct{}
+	// kept holds the containers whose followed pid is their keeper's
+	// (keeper.go): its status is theirs, whatever runsc wait said.
+	// +checklocks:mu
+	kept map[string]bool
 }
 
 func newSandboxExits() *sandboxExits {
@@ -53,6 +57,7 @@ func newSandboxExits() *sandboxExits {
 		watched: map[int]string{},
 		status:  map[int]int{},
 		changed: make(chan struct{}),
+		kept:    map[string]bool{},
 	}
 }
 
@@ -89,10 +94,26 @@ func (x *sandboxExits) watch(pid int, id string) {
 	delete(x.status, pid)
 }
 
+// keep marks container id as kept: the followed pid is its keeper's,
+// whose status is authoritative.
+func (x *sandboxExits) keep(id string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.kept[id] = true
+}
+
+// isKept reports whether container id is kept.
+func (x *sandboxExits) isKept(id string) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.kept[id]
+}
+
 // forget stops following the sandbox process of container id.
 func (x *sandboxExits) forget(id string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	delete(x.kept, id)
 	for pid, c := range x.watched {
 		if c == id {
 			delete(x.watched, pid)
@@ -145,8 +166,9 @@ func (x *sandboxExits) pidOf(id string) (int, bool) {
 // fix returns the status to report for container id's first process,
 // given the status gVisor's shim has for it: the same, unless that is 128
 // and the container's sandbox process was reaped (or is within lateExit).
+// For a kept container, the keeper's reaped status replaces any other.
 func (x *sandboxExits) fix(ctx context.Context, id string, status uint32) uint32 {
-	if status != internalError {
+	if status != internalError && !x.isKept(id) {
 		return status
 	}
 	pid, ok := x.pidOf(id)
@@ -162,7 +184,7 @@ func (x *sandboxExits) fix(ctx context.Context, id string, status uint32) uint32
 		x.mu.Unlock()
 		if ok {
 			if uint32(st) != status {
-				log.G(ctx).Debugf("container %s: exit status %d from its sandbox process %d (runsc wait could not tell)", id, st, pid)
+				log.G(ctx).Debugf("container %s: exit status %d from its sandbox or keeper process %d (runsc wait said %d)", id, st, pid, status)
 			}
 			return uint32(st)
 		}

@@ -21,9 +21,18 @@ const runtimeType = "io.containerd.athena.v1"
 const linkDir = "../lib/athena/shim"
 
 func main() {
+	if isRunscWrapper() {
+		os.Exit(runscWrapper(os.Args[1:]))
+	}
 	if err := useAthena(); err != nil {
 		fmt.Fprintf(os.Stderr, "containerd-shim-athena-v1: %v\n", err)
 		os.Exit(1)
+	}
+	// gVisor's shim runs runsc-athena through this binary (keeper.go);
+	// without the wrapper, containers without a keeper are unaffected
+	// and kept ones end at their first sandbox loss.
+	if err := installRunscWrapper(); err != nil && !isStart(os.Args[1:]) {
+		fmt.Fprintf(os.Stderr, "containerd-shim-athena-v1: kept containers will not survive a recovery: %v\n", err)
 	}
 	m := &manager{Manager: gvshim.NewShimManager(runtimeType)}
 	if !isStart(os.Args[1:]) {

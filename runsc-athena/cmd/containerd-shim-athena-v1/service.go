@@ -91,6 +91,12 @@ func (s *service) Create(ctx context.Context, r *task.CreateTaskRequest) (*task.
 	}
 	if first && resp.Pid > 0 {
 		s.exits.watch(int(resp.Pid), r.ID)
+		if keptBy(r.ID, int(resp.Pid)) {
+			// The pid is the keeper's (keeper.go): its status is
+			// the container's.
+			s.exits.keep(r.ID)
+			log.G(ctx).Infof("container %s is kept by runsc-athena's keeper (pid %d): its task outlives sandbox recoveries", r.ID, resp.Pid)
+		}
 	}
 	// gVisor's shim does not announce a task's creation and deletion;
 	// runc's does (event subscribers such as ctr events and BuildKit
