@@ -9,6 +9,7 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/restart"
@@ -203,5 +204,27 @@ func TestWithHeal(t *testing.T) {
 	text, p, err = withHeal([]byte("x"), nil, policy.Heal{Restart: restart.Always})
 	if err != nil || p == nil || p.Heal.Restart != restart.Always || !strings.Contains(string(text), "restart: always") {
 		t.Errorf("with restart: %s %v", text, err)
+	}
+}
+
+func TestAppExited(t *testing.T) {
+	exited := func(code int) unix.WaitStatus { return unix.WaitStatus(code << 8) }
+	killed := func(sig unix.Signal) unix.WaitStatus { return unix.WaitStatus(sig) }
+	for _, tc := range []struct {
+		ws       unix.WaitStatus
+		answered bool
+		want     bool
+	}{
+		{exited(0), false, true},
+		{exited(137), false, true}, // the app killed: runsc exits 128+9
+		{exited(3), true, true},
+		{exited(2), true, true},   // the app's own status 2, answered
+		{exited(2), false, false}, // a sentry panic
+		{killed(unix.SIGKILL), true, false},
+		{killed(unix.SIGKILL), false, false},
+	} {
+		if got := appExited(tc.ws, tc.answered); got != tc.want {
+			t.Errorf("appExited(%v, %v) = %v", describeWait(tc.ws), tc.answered, got)
+		}
 	}
 }

@@ -545,6 +545,10 @@ func (k *keeper) watch() (lost string, code int) {
 		// started again at retryWaiter.
 		waiterFailures int
 		retryWaiter    time.Time
+		// goferExit is a gofer that exited on its own at goferGone,
+		// the sandbox still there.
+		goferExit *exitInfo
+		goferGone time.Time
 	)
 	for {
 		select {
@@ -565,13 +569,27 @@ func (k *keeper) watch() (lost string, code int) {
 				sandboxEnd = &e
 			case k.status.GoferPID:
 				goferAlive = false
-				if sandboxEnd == nil && answer == nil && killedFor == "" {
+				if sandboxEnd != nil || answer != nil || killedFor != "" {
+					break
+				}
+				if e.ws.Signaled() {
 					killedFor = fmt.Sprintf("gofer (pid %d) died: %s", e.pid, describeWait(e.ws))
 					unix.Kill(k.status.SandboxPID, unix.SIGKILL)
+					break
 				}
+				// A gofer that exits on its own may be the first sign
+				// of the sandbox's normal end (the app exited): give
+				// the sandbox time to follow before calling it a fault.
+				goferExit = &e
+				goferGone = time.Now()
 			}
 		case now := <-tick.C:
 			if sandboxEnd != nil || killedFor != "" {
+				break
+			}
+			if goferExit != nil && now.Sub(goferGone) > goferGrace {
+				killedFor = fmt.Sprintf("gofer (pid %d) %s and the sandbox went on without it", goferExit.pid, describeWait(goferExit.ws))
+				unix.Kill(k.status.SandboxPID, unix.SIGKILL)
 				break
 			}
 			if !retryWaiter.IsZero() && !now.Before(retryWaiter) {
@@ -616,7 +634,10 @@ func (k *keeper) watch() (lost string, code int) {
 			unix.Kill(k.status.GoferPID, unix.SIGKILL)
 			<-exits
 		}
-		if answer.ok && killedFor == "" {
+		if killedFor != "" {
+			return killedFor, exitCode(sandboxEnd.ws)
+		}
+		if appExited(sandboxEnd.ws, answer.ok) {
 			// The app ended; if an intrusion ended it (the swarm
 			// killed its init), roll back rather than exit.
 			if rb := k.rollbackDue(); rb != "" {
@@ -624,12 +645,33 @@ func (k *keeper) watch() (lost string, code int) {
 			}
 			return "", exitCode(sandboxEnd.ws)
 		}
-		if killedFor != "" {
-			return killedFor, exitCode(sandboxEnd.ws)
-		}
 		return fmt.Sprintf("sandbox (pid %d) %s", sandboxEnd.pid, describeWait(sandboxEnd.ws)), exitCode(sandboxEnd.ws)
 	}
 }
+
+// goferGrace is how long a sandbox may outlive a gofer that exited on its
+// own before the keeper calls it a fault.
+const goferGrace = 3 * time.Second
+
+// appExited tells the app's exit from the sandbox's loss. runsc's sandbox
+// exits with the app's status when the app ends; it dies by a signal when
+// it is killed (by the host, by the keeper's watchdog), and a sentry panic
+// (gVisor's watchdog included) exits with Go's status 2. So: killed means
+// lost; any other status but 2 means the app exited; 2 is the app's exit
+// only if runsc's Wait answered for it.
+func appExited(ws unix.WaitStatus, waitAnswered bool) bool {
+	switch {
+	case ws.Signaled():
+		return false
+	case ws.ExitStatus() == goPanicStatus:
+		return waitAnswered
+	default:
+		return true
+	}
+}
+
+// goPanicStatus is the exit status of a Go program that panics.
+const goPanicStatus = 2
 
 // describeWait says how a process ended.
 func describeWait(ws unix.WaitStatus) string {
@@ -813,11 +855,30 @@ func stopKeeper(id string) {
 		os.WriteFile(keeperStopPath(id), nil, 0o600)
 	} else {
 		os.Remove(keeperStopPath(id))
+		if err == nil {
+			// The keeper is gone (killed: the manager's last resort
+			// when a container does not stop) and so is the
+			// container, for the manager. Its sandbox and gofer must
+			// go with it, or runsc refuses to delete a running one.
+			for _, pid := range []int{st.SandboxPID, st.GoferPID} {
+				if pid > 0 && processOf(pid, id) {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+		}
 	}
 	os.RemoveAll(checkpointDir(id))
 	os.Remove(keeperStatusPath(id))
 	os.Remove(keeperLogPath(id))
 	os.Remove(filepath.Join(keeperDir, filepath.Base(id)+".sandbox.pid"))
+}
+
+// processOf reports whether pid is a process of container id's sandbox
+// (its command line names the container): a PID read from a state file
+// may have been reused.
+func processOf(pid int, id string) bool {
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return err == nil && strings.Contains(string(cmdline), id)
 }
 
 // rollbackDue scans the record for a confirmed intrusion; it pins the
