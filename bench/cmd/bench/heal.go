@@ -89,11 +89,13 @@ heal:
 // counterScript is the recovery and checkpoint workload: a thread counts
 // every 10 ms in memory (mem, from 0 in each process) and in a file of the
 // container's root file system (/data/count, continued from the file by a
-// restarted process: start_file); GET returns both and the pid. When the
-// thread finds more than 100 ms passed since its previous tick (the
-// process was frozen: a checkpoint's pause, or the time from a checkpoint
-// to its restore) it notes both counts as they were (gap_mem, gap_file):
-// after a restore, the counts the restored checkpoint held. With MB set it
+// restarted process: start_file; written to a temporary file and renamed,
+// so a reader never sees it half written); GET returns both and the pid.
+// When the thread or a request finds more than 100 ms passed since the
+// previous tick or request (the process was frozen: a checkpoint's pause,
+// or the time from a checkpoint to its restore) it notes both counts as
+// they were (gap_mem, gap_file): after a restore, the counts the restored
+// checkpoint held. With MB set it
 // first holds MB MiB of random bytes (touched, incompressible).
 const counterScript = `import http.server, threading, time, os, json
 hold = os.urandom(int(os.environ.get('MB', '0')) << 20)
@@ -105,22 +107,30 @@ except Exception:
 start_file = fc
 mem = 0
 gap_mem = gap_file = -1
+lock = threading.Lock()
+last = time.time()
+def check():
+    global last, gap_mem, gap_file
+    now = time.time()
+    if now - last > 0.1:
+        gap_mem, gap_file = mem, fc
+    last = now
 def tick():
-    global mem, fc, gap_mem, gap_file
-    last = time.time()
+    global mem, fc
     while True:
         time.sleep(0.01)
-        now = time.time()
-        if now - last > 0.1:
-            gap_mem, gap_file = mem, fc
-        last = now
-        mem += 1
-        fc += 1
-        with open('/data/count', 'w') as f:
-            f.write(str(fc))
+        with lock:
+            check()
+            mem += 1
+            fc += 1
+            with open('/data/count.tmp', 'w') as f:
+                f.write(str(fc))
+            os.replace('/data/count.tmp', '/data/count')
 threading.Thread(target=tick, daemon=True).start()
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        with lock:
+            check()
         try:
             disk = int(open('/data/count').read().strip() or -1)
         except Exception:
@@ -641,10 +651,17 @@ func (h *healer) remove(ctx context.Context, name string) {
 			pids = runtimeProcs(id)
 		}
 		if len(pids) > 0 {
-			out, err := command(ctx, time.Minute, h.bin, "--root="+runscRoot, "delete", "--force", id)
+			_, err := command(ctx, time.Minute, h.bin, "--root="+runscRoot, "delete", "--force", id)
+			res := "exit 0"
+			if err != nil {
+				res = err.Error()
+				if i := strings.Index(res, ": exit status"); i >= 0 {
+					res = res[i+2:] // the command line is known; keep the status and message
+				}
+			}
 			left := runtimeProcs(id)
-			h.leak(fmt.Sprintf("container %s (%s): runtime processes %v outlived docker rm -f; runsc-athena delete --force: %v %s; still running after it: %v",
-				name, id[:min(12, len(id))], pids, err, strings.TrimSpace(string(out)), left))
+			h.leak(fmt.Sprintf("container %s (%s): runtime processes (pids %v: sandbox, gofer, runsc-athena) still ran 3 s after docker rm -f returned; then runsc-athena delete --force: %s; processes of it left after that: %v",
+				name, id[:min(12, len(id))], pids, res, left))
 		}
 	}
 	delete(h.containers, name)
@@ -969,12 +986,18 @@ func (h *healer) faultOnce(ctx context.Context, fault string, rep int) (err erro
 	msg := fmt.Sprintf("heal: %s rep %d/%d: back after %.0f ms (%d failed polls); mem %d -> resumed from %d (first reply %d), file %d -> resumed from %d (first reply %d)",
 		fault, rep, *healReps, recMs, failed, last.Mem, resMem, after.Mem, last.File, resFile, after.File)
 	if ckpt {
-		st, err := readKeeper(id)
-		if err != nil {
+		// The service answers before the keeper has written down the
+		// recovery; wait for its figures.
+		var st *keeperState
+		if err := h.until(ctx, 20*time.Second, "the keeper to record the recovery", func() (bool, error) {
+			s, err := readKeeper(id)
+			if err != nil {
+				return false, nil
+			}
+			st = s
+			return s.Recoveries > ks0.Recoveries && s.State == "running", nil
+		}); err != nil {
 			return err
-		}
-		if st.Recoveries <= ks0.Recoveries {
-			return fmt.Errorf("the service came back but the keeper counted no recovery (state %s)", st.State)
 		}
 		h.metric(recGroup, "heal_"+k+"_keeper_ms", "ms", false, false,
 			"the keeper's own figure for the recovery (keeper state last_recovery_ms: from its noticing the loss to the restored sandbox running).").Add(rt0, float64(st.LastRecoveryMilli))
