@@ -24,8 +24,8 @@ const (
 	// handler) the test config defines.
 	criHandler = "athena"
 	// busyboxImage runs a shell; pauseImage sleeps, as a pod's sandbox.
-	busyboxImage = "docker.io/athena-test/busybox:latest"
-	pauseImage   = "docker.io/athena-test/pause:latest"
+	busyboxImage = "athena.test/busybox:latest"
+	pauseImage   = "athena.test/pause:latest"
 	// crictlVersion is the cri-tools release built when crictl is missing.
 	crictlVersion = "v1.34.0"
 	// commandTimeout bounds every ctr and crictl call.
