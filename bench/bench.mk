@@ -7,7 +7,7 @@
 #   make bench-bin      build the static C micro-benchmarks into bench/bin
 #   make bench-heal     only the healer group (bench/cmd/bench/heal.go):
 #                       recovery from injected faults, availability of a
-#                       crashing service, checkpoint cost (~12 min); needs
+#                       crashing service, checkpoint cost (~8 min); needs
 #                       make install install-baseline images-debian first.
 #                       Writes bench/results/<date>-heal.json and .md only.
 #                       Quick: make bench-heal BENCH_HEAL_FLAGS='-heal-reps 1
@@ -64,4 +64,4 @@ bench-quick: install install-baseline images images-debian bench-bin
 # install-baseline images-debian), registers its own bench-heal-* runtimes
 # with runsc-athena docker-install and removes them at the end.
 bench-heal:
-	$(GO) run ./bench/cmd/bench -group heal -command 'make bench-heal $(BENCH_HEAL_FLAGS)' $(BENCH_HEAL_FLAGS)
+	$(GO) run ./bench/cmd/bench -group heal -command 'make bench-heal$(if $(BENCH_HEAL_FLAGS), BENCH_HEAL_FLAGS="$(BENCH_HEAL_FLAGS)")' $(BENCH_HEAL_FLAGS)
