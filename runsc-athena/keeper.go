@@ -416,10 +416,11 @@ func reap(pid int, out chan<- exitInfo) {
 	}()
 }
 
-// waitResult is the answer of "runsc-athena wait".
+// waitAnswer is the answer of "runsc-athena wait".
 type waitAnswer struct {
-	ok     bool
-	status int
+	// ok: runsc's Wait answered with the container's exit status (the
+	// status itself is the sandbox's, which the keeper reaps).
+	ok bool
 }
 
 // startWaiter runs "runsc-athena wait ID": it answers with the container's
@@ -449,7 +450,7 @@ func (k *keeper) startWaiter(out chan<- waitAnswer) {
 		}
 		err := cmd.Wait()
 		if got && err == nil {
-			out <- waitAnswer{ok: true, status: *ans.ExitStatus}
+			out <- waitAnswer{ok: true}
 			return
 		}
 		out <- waitAnswer{}
@@ -728,7 +729,7 @@ func (k *keeper) checkpoint() {
 	var final string
 	if err == nil {
 		m := checkpointManifest{Container: k.id, Seq: seq, Taken: start.UTC(), Millis: took.Milliseconds()}
-		if _, digest, derr := readStoredPolicyDigest(k.id); derr == nil {
+		if _, _, digest, derr := readStoredPolicy(k.id); derr == nil {
 			m.PolicyDigest = digest
 		}
 		final, err = sealCheckpoint(tmp, m)
@@ -758,13 +759,6 @@ func (k *keeper) checkpoint() {
 	pruneCheckpoints(dir, k.cfg.Keep, int(k.pinned.Load()))
 	k.record("checkpoint", map[string]any{"seq": seq, "millis": took.Milliseconds(), "bytes": size})
 	k.setState("running")
-}
-
-// readStoredPolicyDigest returns the name and digest of the policy stored
-// for container id.
-func readStoredPolicyDigest(id string) (string, string, error) {
-	_, name, digest, err := readStoredPolicy(id)
-	return name, digest, err
 }
 
 // recover restores the container from its newest whole checkpoint into a
