@@ -407,3 +407,33 @@ func TestHealRollbackOnIntrusion(t *testing.T) {
 		t.Errorf("container %s after the rollback", s)
 	}
 }
+
+// TestHealRestoreUsesCurrentPolicy: a restored sandbox runs under the
+// host's current policy, not the one in force when the checkpoint was
+// taken: the policy file the runtime names is tightened after the
+// checkpoints, and after the recovery the container is held to it.
+func TestHealRestoreUsesCurrentPolicy(t *testing.T) {
+	requireIntegration(t)
+	const rt = "athena-it-heal-policy"
+	path := writePolicy(t, policyHeader+"  - syscalls: [chdir]\n    action: allow\n")
+	registerKept(t, rt, "--athena-policy="+path)
+	name, id := startKept(t, rt, "heal-policy")
+	if r := docker(t, "exec", name, "mkdir", "/tmp/before"); r.code != 0 {
+		t.Fatalf("mkdir under the first policy: %v", r)
+	}
+	if err := os.WriteFile(path, []byte(policyHeader+"  - syscalls: [mkdir, mkdirat]\n    action: errno(EPERM)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := readKeeper(t, id)
+	if r := runCmd(t, "", athenaBinary(t), "swarm", "inject", id, "kill-sandbox"); r.code != 0 {
+		t.Fatalf("inject: %v", r)
+	}
+	eventually(t, 60*time.Second, "the recovery", func() bool { return readKeeper(t, id).Recoveries == before.Recoveries+1 })
+	r := docker(t, "exec", name, "mkdir", "/tmp/after")
+	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "not permitted") {
+		t.Errorf("mkdir after the recovery: %v, want EPERM from the current policy", r)
+	}
+	if p := runCmd(t, "", athenaBinary(t), "swarm", "policy", "show", id); !strings.Contains(p.stdout, "mkdirat") {
+		t.Errorf("policy in force after the recovery: %v", p)
+	}
+}
