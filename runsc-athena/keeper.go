@@ -621,9 +621,10 @@ func (k *keeper) watch() (lost string, code int) {
 		if sandboxEnd == nil {
 			continue
 		}
-		if answer == nil {
-			// The app's exit is answered before the sandbox exits,
-			// but the waiter's output may still be on its way.
+		if answer == nil && killedFor == "" && sandboxEnd.ws.Exited() && sandboxEnd.ws.ExitStatus() == goPanicStatus && retryWaiter.IsZero() {
+			// Only status 2 needs Wait's word (appExited). The
+			// app's exit is answered before the sandbox exits, but
+			// the waiter's output may still be on its way.
 			select {
 			case a := <-waits:
 				answer = &a
@@ -638,7 +639,7 @@ func (k *keeper) watch() (lost string, code int) {
 		if killedFor != "" {
 			return killedFor, exitCode(sandboxEnd.ws)
 		}
-		if appExited(sandboxEnd.ws, answer.ok) {
+		if appExited(sandboxEnd.ws, answer != nil && answer.ok) {
 			// The app ended; if an intrusion ended it (the swarm
 			// killed its init), roll back rather than exit.
 			if rb := k.rollbackDue(); rb != "" {
