@@ -20,6 +20,7 @@ import (
 	"gvisor.dev/gvisor/runsc/container"
 
 	"github.com/athenaos/athena/internal/atomicfile"
+	"github.com/athenaos/athena/runsc-athena/internal/keeperstate"
 )
 
 // The keeper (docs/healer.md, "Sandbox recovery") is a host process per
@@ -45,7 +46,6 @@ const (
 	// its first create (no keeper of its own), "recover" for the commands
 	// of a recovery (no keeper, no bundle rewrite, checkpoints kept).
 	keeperInnerEnv = "ATHENA_KEEPER_INNER"
-	keeperDir      = "/run/athena/keeper"
 )
 
 // keeperConfig is what a container asked of the healer for its sandbox.
@@ -66,53 +66,18 @@ type keeperConfig struct {
 	Rollback bool
 }
 
-// keeperStatus is the keeper's state file (keeperDir/ID.json), read by
-// swarm status and swarm metrics.
-type keeperStatus struct {
-	Container    string    `json:"container"`
-	KeeperPID    int       `json:"keeper_pid"`
-	SandboxPID   int       `json:"sandbox_pid"`
-	GoferPID     int       `json:"gofer_pid"`
-	State        string    `json:"state"` // running, recovering, failed, exited
-	Updated      time.Time `json:"updated"`
-	EverySeconds float64   `json:"every_seconds"`
-	Keep         int       `json:"keep"`
-	// Checkpoints counts those taken; CheckpointErrors those that failed.
-	Checkpoints         uint64     `json:"checkpoints"`
-	CheckpointErrors    uint64     `json:"checkpoint_errors"`
-	LastCheckpointSeq   int        `json:"last_checkpoint_seq,omitempty"`
-	LastCheckpoint      *time.Time `json:"last_checkpoint,omitempty"`
-	LastCheckpointMilli int64      `json:"last_checkpoint_ms,omitempty"`
-	LastCheckpointBytes int64      `json:"last_checkpoint_bytes,omitempty"`
-	LastCheckpointError string     `json:"last_checkpoint_error,omitempty"`
-	// Recoveries counts sandboxes restored; the last one's cause, time,
-	// duration and source checkpoint follow.
-	Recoveries         uint64     `json:"recoveries"`
-	LastRecovery       *time.Time `json:"last_recovery,omitempty"`
-	LastRecoveryCause  string     `json:"last_recovery_cause,omitempty"`
-	LastRecoveryMilli  int64      `json:"last_recovery_ms,omitempty"`
-	LastRecoveryFrom   int        `json:"last_recovery_from,omitempty"`
-	Failure            string     `json:"failure,omitempty"`
-	SkippedCorruptions uint64     `json:"skipped_corrupt_checkpoints,omitempty"`
-}
+// keeperStatus is the keeper's state file (keeperstate: also read by
+// swarm status, swarm metrics and the containerd shim).
+type keeperStatus = keeperstate.Status
 
-func keeperStatusPath(id string) string { return filepath.Join(keeperDir, filepath.Base(id)+".json") }
-func keeperStopPath(id string) string   { return filepath.Join(keeperDir, filepath.Base(id)+".stop") }
-func keeperLogPath(id string) string    { return filepath.Join(keeperDir, filepath.Base(id)+".log") }
+func keeperStatusPath(id string) string     { return keeperstate.Path(id, ".json") }
+func keeperStopPath(id string) string       { return keeperstate.Path(id, ".stop") }
+func keeperLogPath(id string) string        { return keeperstate.Path(id, ".log") }
+func keeperSandboxPidPath(id string) string { return keeperstate.Path(id, ".sandbox.pid") }
 
 // readKeeperStatus reads container id's keeper state (os.ErrNotExist if it
 // has no keeper).
-func readKeeperStatus(id string) (*keeperStatus, error) {
-	data, err := os.ReadFile(keeperStatusPath(id))
-	if err != nil {
-		return nil, err
-	}
-	var st keeperStatus
-	if err := json.Unmarshal(data, &st); err != nil {
-		return nil, fmt.Errorf("%s: %w", keeperStatusPath(id), err)
-	}
-	return &st, nil
-}
+func readKeeperStatus(id string) (*keeperStatus, error) { return keeperstate.Read(id) }
 
 // startKeeper runs in "runsc-athena create" for a container with
 // checkpoints: it starts the keeper, waits until the keeper's own create
@@ -257,7 +222,7 @@ func newKeeper(cfg keeperConfig, args []string) (*keeper, error) {
 	if !hasFlag(globals, "watchdog-action") {
 		k.globals = append(k.globals, "--watchdog-action=panic")
 	}
-	if err := os.MkdirAll(keeperDir, 0o700); err != nil {
+	if err := os.MkdirAll(keeperstate.Dir, 0o700); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(checkpointDir(id), 0o700); err != nil {
@@ -302,9 +267,7 @@ func hasFlag(args []string, name string) bool {
 	return false
 }
 
-func (k *keeper) sandboxPidFile() string {
-	return filepath.Join(keeperDir, filepath.Base(k.id)+".sandbox.pid")
-}
+func (k *keeper) sandboxPidFile() string { return keeperSandboxPidPath(k.id) }
 
 // logf writes a line to the keeper's log (never to stdout or stderr:
 // those are the container's).
@@ -865,7 +828,7 @@ func stopKeeper(id string) {
 	os.RemoveAll(checkpointDir(id))
 	os.Remove(keeperStatusPath(id))
 	os.Remove(keeperLogPath(id))
-	os.Remove(filepath.Join(keeperDir, filepath.Base(id)+".sandbox.pid"))
+	os.Remove(keeperSandboxPidPath(id))
 }
 
 // processOf reports whether pid is a process of container id's sandbox

@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/athenaos/athena/runsc-athena/internal/keeperstate"
 )
 
 // Containers kept by runsc-athena's keeper (docs/healer.md, "Sandbox
@@ -51,31 +53,18 @@ const (
 	// wrapperDir holds the "runsc" links to shim binaries, one directory
 	// per binary (named by its path's digest).
 	wrapperDir = "/run/athena/shim"
-	// keeperDir is runsc-athena's keeper state directory (ID.json).
-	keeperDir = "/run/athena/keeper"
 )
 
-// keeperState is what the shim reads of a keeper's state file (written by
-// runsc-athena's keeper, runsc-athena/keeper.go keeperStatus).
-type keeperState struct {
-	Container  string `json:"container"`
-	KeeperPID  int    `json:"keeper_pid"`
-	SandboxPID int    `json:"sandbox_pid"`
-	State      string `json:"state"` // running, recovering, failed, exited
-	Recoveries uint64 `json:"recoveries"`
-}
+// keeperState is a keeper's state file, as runsc-athena's keeper writes it.
+type keeperState = keeperstate.Status
 
 // readKeeper returns container id's keeper state, nil if it has none.
 func readKeeper(id string) *keeperState {
-	data, err := os.ReadFile(filepath.Join(keeperDir, filepath.Base(id)+".json"))
-	if err != nil {
+	k, err := keeperstate.Read(id)
+	if err != nil || k.Container != id || k.KeeperPID <= 0 {
 		return nil
 	}
-	var k keeperState
-	if json.Unmarshal(data, &k) != nil || k.Container != id || k.KeeperPID <= 0 {
-		return nil
-	}
-	return &k
+	return k
 }
 
 // alive reports whether pid is a process that has not exited (a zombie
