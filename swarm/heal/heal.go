@@ -1,6 +1,7 @@
 package heal
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -145,7 +146,7 @@ func (a *Agent) AddContainer(slot uint32, cfg ContainerConfig) error {
 		c.procs = append(c.procs, newProc(s.Name, s.Comm, s.Policy))
 	}
 	a.containers[slot] = c
-	i, _ := slices.BinarySearchFunc(a.order, slot, func(c *container, s uint32) int { return cmpU32(c.slot, s) })
+	i, _ := slices.BinarySearchFunc(a.order, slot, func(c *container, s uint32) int { return cmp.Compare(c.slot, s) })
 	a.order = slices.Insert(a.order, i, c)
 	a.stats.Containers = len(a.containers)
 	return nil
@@ -156,16 +157,6 @@ func newProc(name, comm string, p restart.Policy) proc {
 	pr := proc{name: name, policy: p, tracker: restart.NewTracker(p), m: newMirror(p)}
 	pr.commN = copy(pr.comm[:], comm)
 	return pr
-}
-
-func cmpU32(a, b uint32) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // RemoveContainer stops following the container in slot (it was

@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -167,19 +168,9 @@ func (a *Agent) AddContainer(slot uint32, cfg ContainerConfig) error {
 	}
 	c := &container{slot: slot, cfg: cfg}
 	a.containers[slot] = c
-	i, _ := slices.BinarySearchFunc(a.order, slot, func(c *container, s uint32) int { return cmpU32(c.slot, s) })
+	i, _ := slices.BinarySearchFunc(a.order, slot, func(c *container, s uint32) int { return cmp.Compare(c.slot, s) })
 	a.order = slices.Insert(a.order, i, c)
 	return nil
-}
-
-func cmpU32(a, b uint32) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // RemoveContainer stops scheduling a container and forgets its tasks; it
