@@ -42,6 +42,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/athenaos/athena/bench/internal/dockerrt"
 	"github.com/athenaos/athena/bench/internal/result"
 )
 
@@ -531,65 +532,36 @@ func (h *healer) register(ctx context.Context, rts map[string][]string) error {
 	var names []string
 	for name, args := range rts {
 		state := filepath.Join(h.dir, name+".json")
-		a := append([]string{"docker-install", "--runtime=" + name, "--path=" + h.bin, "--state-file=" + state, "--"}, args...)
 		h.regs[name] = state
-		if _, err := command(ctx, time.Minute, h.bin, a...); err != nil {
-			return fmt.Errorf("registering runtime %s: %w", name, err)
+		if err := h.installer().Register(ctx, name, state, args); err != nil {
+			return err
 		}
 		names = append(names, name)
 		log.Printf("heal: runtime %s: %s", name, strings.Join(args, " "))
 	}
-	return h.reload(ctx, names, true)
+	return h.installer().Reload(ctx, names, true)
 }
 
 func (h *healer) unregister(ctx context.Context) {
 	var names []string
 	for name, state := range h.regs {
-		if _, err := command(ctx, time.Minute, h.bin, "docker-uninstall", "--runtime="+name, "--state-file="+state); err != nil {
+		if err := h.installer().Unregister(ctx, name, state); err != nil {
 			log.Printf("heal: cleanup: %v", err)
 			continue
 		}
-		os.Remove(state)
 		names = append(names, name)
 		delete(h.regs, name)
 	}
 	if len(names) > 0 {
-		if err := h.reload(ctx, names, false); err != nil {
+		if err := h.installer().Reload(ctx, names, false); err != nil {
 			log.Printf("heal: cleanup: %v", err)
 		}
 	}
 }
 
-// reload makes dockerd re-read daemon.json (scripts/dockerd.sh reload:
-// SIGHUP) and waits until the named runtimes are listed, or gone.
-func (h *healer) reload(ctx context.Context, names []string, present bool) error {
-	if _, err := command(ctx, 2*time.Minute, filepath.Join(h.root, "scripts", "dockerd.sh"), "reload"); err != nil {
-		return err
-	}
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		out, err := docker(ctx, 20*time.Second, "info", "--format", "{{json .Runtimes}}")
-		if err == nil {
-			var rts map[string]json.RawMessage
-			if json.Unmarshal(out, &rts) == nil {
-				ok := true
-				for _, n := range names {
-					if _, has := rts[n]; has != present {
-						ok = false
-					}
-				}
-				if ok {
-					return nil
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("dockerd does not list runtimes %v (want present=%v) 45s after reload", names, present)
-		}
-		if err := sleepCtx(ctx, 500*time.Millisecond); err != nil {
-			return err
-		}
-	}
+// installer registers runtimes running the installed runsc-athena.
+func (h *healer) installer() dockerrt.Installer {
+	return dockerrt.Installer{Run: command, Bin: h.bin, Root: h.root}
 }
 
 // cleanup removes every container, then every runtime, of this run, with

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/athenaos/athena/bench/internal/dockerrt"
 )
 
 // cmdResult is a finished command.
@@ -95,46 +96,21 @@ func (h *harness) registerRuntimes(ctx context.Context, rts map[string][]string)
 	var names []string
 	for name, args := range rts {
 		state := filepath.Join(h.stateDir, name+".json")
-		a := append([]string{"docker-install", "--runtime=" + name, "--path=" + h.bin, "--state-file=" + state, "--"}, args...)
-		if _, err := must(ctx, time.Minute, h.bin, a...); err != nil {
-			return fmt.Errorf("registering runtime %s: %w", name, err)
+		if err := h.installer().Register(ctx, name, state, args); err != nil {
+			return err
 		}
 		h.runtimes = append(h.runtimes, runtimeReg{name, state})
 		names = append(names, name)
 	}
-	return h.reloadDockerd(ctx, names, true)
+	return h.installer().Reload(ctx, names, true)
 }
 
-// reloadDockerd makes dockerd re-read daemon.json and waits until the
-// named runtimes are listed (present) or gone (!present).
-func (h *harness) reloadDockerd(ctx context.Context, names []string, present bool) error {
-	if _, err := must(ctx, 2*time.Minute, filepath.Join(h.root, "scripts", "dockerd.sh"), "reload"); err != nil {
-		return err
-	}
-	deadline := time.Now().Add(45 * time.Second)
-	for {
-		r, err := docker(ctx, 20*time.Second, "info", "--format", "{{json .Runtimes}}")
-		if err == nil && r.code == 0 {
-			var rts map[string]json.RawMessage
-			if json.Unmarshal([]byte(r.stdout), &rts) == nil {
-				ok := true
-				for _, n := range names {
-					if _, has := rts[n]; has != present {
-						ok = false
-					}
-				}
-				if ok {
-					return nil
-				}
-			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("dockerd does not list runtimes %v (want present=%v) after reload", names, present)
-		}
-		if err := sleep(ctx, 500*time.Millisecond); err != nil {
-			return err
-		}
-	}
+// installer registers runtimes running this run's runsc-athena.
+func (h *harness) installer() dockerrt.Installer {
+	return dockerrt.Installer{Run: func(ctx context.Context, timeout time.Duration, name string, args ...string) ([]byte, error) {
+		out, err := must(ctx, timeout, name, args...)
+		return []byte(out), err
+	}, Bin: h.bin, Root: h.root}
 }
 
 // unregisterStale removes runtimes that an earlier run registered and
@@ -145,16 +121,15 @@ func (h *harness) unregisterStale(ctx context.Context) {
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".json")
 		h.removeContainersOf(ctx, name)
-		if _, err := must(ctx, time.Minute, h.bin, "docker-uninstall", "--runtime="+name, "--state-file="+f); err != nil {
+		if err := h.installer().Unregister(ctx, name, f); err != nil {
 			log.Printf("cleanup: %v", err)
 			continue
 		}
-		os.Remove(f)
 		names = append(names, name)
 	}
 	if len(names) > 0 {
 		log.Printf("cleanup: removed runtimes left by an earlier run: %v", names)
-		if err := h.reloadDockerd(ctx, names, false); err != nil {
+		if err := h.installer().Reload(ctx, names, false); err != nil {
 			log.Printf("cleanup: %v", err)
 		}
 	}
@@ -170,15 +145,14 @@ func (h *harness) unregisterRuntimes(ctx context.Context) {
 	var names []string
 	for _, rt := range h.runtimes {
 		h.removeContainersOf(ctx, rt.name)
-		if _, err := must(ctx, time.Minute, h.bin, "docker-uninstall", "--runtime="+rt.name, "--state-file="+rt.state); err != nil {
+		if err := h.installer().Unregister(ctx, rt.name, rt.state); err != nil {
 			log.Printf("cleanup: %v", err)
 			continue
 		}
-		os.Remove(rt.state)
 		names = append(names, rt.name)
 	}
 	h.runtimes = nil
-	if err := h.reloadDockerd(ctx, names, false); err != nil {
+	if err := h.installer().Reload(ctx, names, false); err != nil {
 		log.Printf("cleanup: %v", err)
 	}
 }
