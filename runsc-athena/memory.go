@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -25,6 +24,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/athenaos/athena/internal/atomicfile"
+	"github.com/athenaos/athena/internal/mountinfo"
 	"github.com/athenaos/athena/swarm/memory"
 	"github.com/athenaos/athena/swarm/policy"
 	"github.com/athenaos/athena/swarm/selfmodel"
@@ -194,40 +194,20 @@ func rootfsIdentity(root, mountinfo string) (image, short string) {
 
 // findMount returns the file system type and super options of the mount
 // at mountpoint in a mountinfo file (the last one: it hides the others).
-func findMount(mountinfo []byte, mountpoint string) (fstype, superOpts string, found bool) {
-	for _, line := range strings.Split(string(mountinfo), "\n") {
+func findMount(mounts []byte, mountpoint string) (fstype, superOpts string, found bool) {
+	for _, line := range strings.Split(string(mounts), "\n") {
 		// ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS
 		pre, post, ok := strings.Cut(line, " - ")
 		if !ok {
 			continue
 		}
 		f, g := strings.Fields(pre), strings.Fields(post)
-		if len(f) < 5 || len(g) < 3 || unescapeMountinfo(f[4]) != mountpoint {
+		if len(f) < 5 || len(g) < 3 || mountinfo.Unescape(f[4]) != mountpoint {
 			continue
 		}
 		fstype, superOpts, found = g[0], g[2], true
 	}
 	return fstype, superOpts, found
-}
-
-// unescapeMountinfo undoes the kernel's octal escapes (\040 for a space,
-// \054 for a comma, ...).
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // overlayLowerDirs returns an overlay mount's lower directories, topmost
@@ -238,14 +218,14 @@ func overlayLowerDirs(superOpts string) []string {
 	var out []string
 	for _, o := range strings.Split(superOpts, ",") {
 		if v, ok := strings.CutPrefix(o, "lowerdir+="); ok {
-			out = append(out, unescapeMountinfo(v))
+			out = append(out, mountinfo.Unescape(v))
 			continue
 		}
 		v, ok := strings.CutPrefix(o, "lowerdir=")
 		if !ok {
 			continue
 		}
-		v = unescapeMountinfo(v)
+		v = mountinfo.Unescape(v)
 		var cur strings.Builder
 		for i := 0; i < len(v); i++ {
 			switch {

@@ -3,5 +3,5 @@
 // numbers. It is separate from the driver so it can be tested on stored
 // fixtures (testdata/) without Docker or timing.
 //
-// Imports: the standard library only.
+// Imports: the standard library and internal/mountinfo.
 package parse

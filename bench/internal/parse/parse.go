@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/athenaos/athena/internal/mountinfo"
 )
 
 // Micro is one line printed by the C micro-benchmarks (bench/src).
@@ -315,7 +317,7 @@ func CgroupMounts(data []byte) ([]CgroupMount, error) {
 		if fstype != "cgroup" && fstype != "cgroup2" {
 			continue
 		}
-		m := CgroupMount{Root: unescapeMount(f[3]), Point: unescapeMount(f[4]), V2: fstype == "cgroup2"}
+		m := CgroupMount{Root: mountinfo.Unescape(f[3]), Point: mountinfo.Unescape(f[4]), V2: fstype == "cgroup2"}
 		if sep+3 < len(f) {
 			m.Options = strings.Split(f[sep+3], ",")
 		}
@@ -325,25 +327,6 @@ func CgroupMounts(data []byte) ([]CgroupMount, error) {
 		return nil, errors.New("mountinfo: no cgroup file system mounted")
 	}
 	return out, nil
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, "\\") {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(v))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // CPUStatUsageUsec reads usage_usec from a cgroup v2 cpu.stat file.

@@ -12,13 +12,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/athenaos/athena/internal/atomicfile"
+	"github.com/athenaos/athena/internal/mountinfo"
 	"github.com/athenaos/athena/tests/internal/results"
 )
 
@@ -444,30 +444,11 @@ func mountsUnder(dir string) []string {
 		if len(f) < 5 {
 			continue
 		}
-		if mp := unescapeMountinfo(f[4]); strings.HasPrefix(mp, dir+"/") {
+		if mp := mountinfo.Unescape(f[4]); strings.HasPrefix(mp, dir+"/") {
 			out = append(out, mp)
 		}
 	}
 	return out
-}
-
-// unescapeMountinfo undoes the kernel's octal escapes (\040 for a space).
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // removeStateDir removes a runtime's private state directory once its

@@ -71,16 +71,3 @@ func TestParseTAPAndVerdict(t *testing.T) {
 		}
 	}
 }
-
-func TestUnescapeMountinfo(t *testing.T) {
-	for in, want := range map[string]string{
-		`/tmp/plain`:         "/tmp/plain",
-		`/tmp/with\040space`: "/tmp/with space",
-		`/tmp/tab\011x\134y`: "/tmp/tab\tx\\y",
-		`/tmp/odd\04`:        `/tmp/odd\04`,
-	} {
-		if got := unescapeMountinfo(in); got != want {
-			t.Errorf("unescapeMountinfo(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
